@@ -1,0 +1,3 @@
+from labctl.cli import main
+import sys
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""The ``labctl`` command line.
+
+``labctl demo``          figures of merit of the two-ensemble steady state in the three scaling
+                         regimes of Sec. III.B (the main job until the dry run lands);
+``labctl steady-state``  figures of merit for parameters given on the command line.
+
+User mistakes end in one line on stderr and exit status 2, never in a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+
+from labctl.errors import LabctlError
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers, e.g. 0.1,-0.1") from None
+
+
+def _print_figures(state) -> None:
+    fom = state.figures_of_merit()
+    print(f"  spin S = {state.spin:g}, L = {state.n_ensembles}, rabi = {state.rabi:g}, chi = {state.chi:g}")
+    print(f"  detunings = {', '.join(f'{d:g}' for d in state.detunings)}")
+    for key, value in fom.items():
+        if key in ("spin", "n_ensembles"):
+            continue
+        if key == "qfi_matrix":
+            print("  QFI matrix F_kl = 4 Cov(S_k^z, S_l^z):")
+            for row in value:
+                print("    " + "  ".join(f"{x:12.5g}" for x in row))
+        else:
+            print(f"  {key:<28s} {value:.6g}")
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Two ensembles of spin S in the regimes Delta/Omega = 1, 1/sqrt(S), 1/S (Fig. 2d)."""
+    from labctl.sim import as_spin, steady_state
+
+    spin = as_spin(args.spin)
+    print(f"Two-ensemble steady state of Eq. (2), S = {spin:g} per ensemble (rates in units of Gamma)")
+    print(f"{'regime':<12s}{'Delta/Omega':>12s}{'QFI':>14s}{'QFI/HL':>10s}{'<S1x-S2x>':>14s}{'xi^2':>12s}{'xi^2 [dB]':>11s}")
+    for regime, ratio in (("SQL", 1.0), ("S^3/2", 1 / math.sqrt(spin)), ("Heisenberg", 1 / spin)):
+        state = steady_state(spin, [ratio / 2, -ratio / 2], 1.0)
+        fom = state.figures_of_merit()
+        xi2 = fom["wineland_xi2"]
+        print(
+            f"{regime:<12s}{ratio:>12.4g}{fom['qfi']:>14.6g}{fom['qfi'] / fom['qfi_heisenberg']:>10.4f}"
+            f"{fom['differential_polarization']:>14.6g}{xi2:>12.4g}{10 * math.log10(xi2):>11.2f}"
+        )
+    print(f"Heisenberg limit 16 S(S+1)/3 = {16 * spin * (spin + 1) / 3:.6g}; coherent states give 4S = {4 * spin:g}")
+    return 0
+
+
+def steady(args: argparse.Namespace) -> int:
+    from labctl.sim import steady_state
+
+    state = steady_state(args.spin, args.detunings, args.rabi, args.chi)
+    print("Pure steady state of Eq. (2)")
+    _print_figures(state)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labctl", description="Experiment control for dissipatively entangled spin ensembles")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="figures of merit of the two-ensemble steady state (Sec. III)")
+    p.add_argument("--spin", default="50", help="spin S of each ensemble (default 50)")
+    p.set_defaults(func=demo)
+    p = sub.add_parser("steady-state", help="figures of merit for given model parameters")
+    p.add_argument("--spin", required=True, help="spin S of each ensemble, e.g. 10 or 3/2")
+    p.add_argument("--detunings", required=True, type=_floats, help="delta_1,...,delta_L (comma separated)")
+    p.add_argument("--rabi", required=True, type=float, help="Rabi frequency Omega (same unit as the detunings)")
+    p.add_argument("--chi", type=float, default=0.0, help="chiral exchange chi (default 0)")
+    p.set_defaults(func=steady)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except LabctlError as err:
+        print(f"labctl {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
