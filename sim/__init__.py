@@ -12,7 +12,8 @@ Main entry points:
 * :class:`SpinSum` -- one-body operators such as S_1^x - S_2^x (or the string ``"S1x - S2x"``).
 """
 
-from labctl.sim.bruteforce import LiouvillianSteadyState, liouvillian_steady_state
+from labctl.sim.bruteforce import LiouvillianSteadyState, liouvillian_steady_state, solve_steady_state
+from labctl.sim.chain import ChainMPS, aklt_fidelity, chain_detunings, chain_mps, rabi_for_aklt_fidelity
 from labctl.sim.conditions import check_conditions
 from labctl.sim.mixed import PhaseAveragedState, qfi_mixed
 from labctl.sim.model import hamiltonian, jump_operator, liouvillian, model_liouvillian
@@ -20,22 +21,32 @@ from labctl.sim.operators import SpinSum
 from labctl.sim.spin import as_spin, spin_matrices
 from labctl.sim.states import PairState, ProductState, SteadyState
 from labctl.sim.steady import steady_state
+from labctl.sim.timescales import PreparationTime, preparation_time, relaxation_bound
 
 __all__ = [
+    "ChainMPS",
     "LiouvillianSteadyState",
     "PairState",
     "PhaseAveragedState",
+    "PreparationTime",
     "ProductState",
     "SpinSum",
     "SteadyState",
+    "aklt_fidelity",
     "as_spin",
+    "chain_detunings",
+    "chain_mps",
     "check_conditions",
     "hamiltonian",
     "jump_operator",
     "liouvillian",
     "liouvillian_steady_state",
     "model_liouvillian",
+    "preparation_time",
     "qfi_mixed",
+    "rabi_for_aklt_fidelity",
+    "relaxation_bound",
+    "solve_steady_state",
     "spin_matrices",
     "steady_state",
 ]

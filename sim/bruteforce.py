@@ -87,19 +87,37 @@ def liouvillian_steady_state(
 
     No conditions are checked: violating parameters are exactly what this is for.
     """
-    if method not in METHODS:
-        raise InputError(f"method = {method!r}; valid: {', '.join(METHODS)}")
     s = as_spin(spin)
     delta, omega, chi = validate_parameters(detunings, rabi, chi)
     if not np.isfinite(omega):
         raise InputError("the brute-force Liouvillian needs a finite rabi")
     h = hamiltonian(s, delta, omega, chi)
-    k = jump_operator(s, delta.size)
-    lv = liouvillian(h, [k], [gamma])
+    k = np.sqrt(gamma) * jump_operator(s, delta.size)
+    return solve_steady_state(
+        h, [k], method=method, n_eigenvalues=n_eigenvalues, dense_limit=dense_limit, null_tolerance=null_tolerance
+    )
+
+
+def solve_steady_state(
+    h: sp.spmatrix,
+    jumps: Sequence[sp.spmatrix],
+    *,
+    method: str = "auto",
+    n_eigenvalues: int = 8,
+    dense_limit: int = 2500,
+    null_tolerance: float = 1e-9,
+) -> LiouvillianSteadyState:
+    """Steady state(s) of d rho/dt = -i[H, rho] + sum_mu D[K_mu] rho for any H and jumps
+    (rates folded into the K_mu), by one of the methods of the module docstring."""
+    if method not in METHODS:
+        raise InputError(f"method = {method!r}; valid: {', '.join(METHODS)}")
+    h = sp.csr_matrix(h)
+    jumps = [sp.csr_matrix(k) for k in jumps]
+    lv = liouvillian(h, jumps)
     if method == "auto":
         method = "dense" if lv.shape[0] <= dense_limit else "lu"
     if method == "krylov":
-        rho = _krylov_steady_state(h.toarray(), np.sqrt(gamma) * k.toarray())
+        rho = _krylov_steady_state(h.toarray(), [k.toarray() for k in jumps])
         return _result(lv, rho, None, float("nan"), np.array([]), method, (rho,))
     if method == "dense":
         vals, vecs = la.eig(lv.toarray())
@@ -153,15 +171,20 @@ def _inverse_iteration(solve, vec: np.ndarray, steps: int = 3) -> np.ndarray:
     return vec
 
 
-def _krylov_steady_state(h: np.ndarray, k: np.ndarray, shift: float = 0.1, tol: float = 1e-13) -> np.ndarray:
-    """Bordered GMRES for L(rho) = 0, tr rho = 1, with the Lyapunov part inverted exactly."""
+def _krylov_steady_state(h: np.ndarray, jumps: list[np.ndarray], shift: float = 0.05, tol: float = 1e-13) -> np.ndarray:
+    """Bordered GMRES for L(rho) = 0, tr rho = 1, with the Lyapunov part inverted exactly.
+
+    The Lyapunov part is shifted by ``shift`` times the largest decay rate ||sum K^dag K||.
+    """
     dim = h.shape[0]
-    a = -1j * h - 0.5 * k.conj().T @ k
+    decay = sum((k.conj().T @ k for k in jumps), np.zeros((dim, dim), complex))
+    a = -1j * h - 0.5 * decay
+    shift = shift * max(np.linalg.norm(decay, 2), 1e-300)
     schur, unitary = la.schur(a - 0.5 * shift * np.eye(dim), output="complex")
 
     def lindblad(x: np.ndarray) -> np.ndarray:
         rho = x.reshape(dim, dim)
-        return a @ rho + rho @ a.conj().T + k @ rho @ k.conj().T
+        return a @ rho + rho @ a.conj().T + sum(k @ rho @ k.conj().T for k in jumps)
 
     def bordered(x: np.ndarray) -> np.ndarray:
         out = lindblad(x).reshape(-1)
