@@ -1,4 +1,4 @@
-"""Figures of the analysis: ellipse fits and calibration fits.
+"""Figures of the analysis: ellipse fits, calibration fits, phase posteriors and Fisher information.
 
 Figures are built on :class:`matplotlib.figure.Figure` directly and saved through the Agg
 renderer, so nothing here touches pyplot, the global backend or a display (never ``plt.show``).
@@ -10,6 +10,7 @@ directories). The helpers ``new_figure``, ``data_and_residual_axes``, ``format_a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,9 @@ from labctl.errors import InputError
 
 if TYPE_CHECKING:
     from labctl.analysis.calibration import CalibrationResult
+    from labctl.analysis.phase import PhaseEstimate, Posterior
+    from labctl.analysis.sensors import SensorEstimate
+    from labctl.analysis.squeezing import FisherCurve
 
 __all__ = [
     "data_and_residual_axes",
@@ -33,6 +37,8 @@ __all__ = [
     "new_figure",
     "plot_calibration",
     "plot_ellipse_fit",
+    "plot_fisher",
+    "plot_posterior",
     "save_figure",
 ]
 
@@ -226,4 +232,72 @@ def plot_ellipse_fit(
     residual.set_title(
         f"RMS distance {fit.rms_residual:.3g} ({fit.residual_kind})", fontsize="small"
     )
+    return save_figure(figure, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Phase posteriors and Fisher information (Eqs. 10, 19; Fig. 4c)
+# --------------------------------------------------------------------------------------------
+def plot_posterior(
+    estimate: PhaseEstimate | SensorEstimate, truth: float | None = None, path: str | Path | None = None
+) -> Figure:
+    """The posterior density of a Bayesian phase estimate on its grid, with the MAP, the 68 % and
+    95 % highest-density intervals, the Gaussian of width 1/sqrt(N F_CFI) about the MAP for
+    comparison, and an optional true value."""
+    posterior: Posterior | None = getattr(estimate, "posterior", None)
+    if posterior is None:
+        raise InputError(
+            f"plot_posterior needs a Bayesian estimate with a posterior (method='bayes' or a curvature "
+            f"estimate), got {type(estimate).__name__} without one"
+        )
+    figure = new_figure()
+    axes = figure.add_subplot()
+    grid, density = posterior.grid, posterior.density
+    shading = ((posterior.interval_95, 0.15, "95 % HPD"), (posterior.interval_68, 0.3, "68 % HPD"))
+    for (low, high), alpha, label in shading:
+        inside = (grid >= low) & (grid <= high)
+        colour = MODEL_STYLE["color"]
+        axes.fill_between(grid, density, where=inside, color=colour, alpha=alpha, linewidth=0, label=label)
+    axes.plot(grid, density, color="0.2", linewidth=1.2, label="posterior")
+    axes.axvline(posterior.map, color=MODEL_STYLE["color"], linewidth=1.2, label="MAP")
+    bound = getattr(estimate, "cramer_rao", None)
+    if bound and math.isfinite(bound):
+        gaussian = np.exp(-0.5 * ((grid - posterior.map) / bound) ** 2) / (bound * math.sqrt(2 * math.pi))
+        axes.plot(grid, gaussian, color="tab:blue", linestyle="--", linewidth=1.0, label="1/√(N F_CFI)")
+    if truth is not None:
+        axes.axvline(truth, color="tab:green", linestyle=":", linewidth=1.5, label="truth")
+    name = "φ" if getattr(estimate, "parameter", None) is None else f"φ ({estimate.parameter})"
+    title = f"{name} = {estimate.phi:.5f} ± {estimate.stderr:.2g} rad ({estimate.n_shots} shots)"
+    axes.set_title(title, fontsize="small")
+    axes.set_xlabel(f"{name} (rad)")
+    axes.set_ylabel("posterior density (1/rad)")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    return save_figure(figure, path)
+
+
+def plot_fisher(
+    curves: FisherCurve | Sequence[FisherCurve], labels: Sequence[str] | None = None, path: str | Path | None = None
+) -> Figure:
+    """Classical Fisher information (Eq. 19) against phi with the QFI (Eqs. 10/16) as a dashed
+    line of the same colour, and the standard-quantum and Heisenberg limits (Fig. 4c)."""
+    curves = [curves] if not isinstance(curves, Sequence) else list(curves)
+    if labels is not None and len(labels) != len(curves):
+        raise InputError(f"got {len(labels)} labels for {len(curves)} curves")
+    figure = new_figure()
+    axes = figure.add_subplot()
+    for k, curve in enumerate(curves):
+        label = labels[k] if labels is not None else f"S = {curve.spin:g}"
+        axes.plot(curve.phis, curve.cfi, color=f"C{k}", linewidth=1.6, label=f"CFI, {label}")
+        axes.axhline(curve.qfi, color=f"C{k}", linestyle="--", linewidth=1.0, label=f"QFI, {label}")
+    spins = sorted({curve.spin for curve in curves})
+    if len(spins) == 1:
+        axes.axhline(curves[0].sql, color="0.5", linestyle=":", linewidth=1.0, label="SQL 4S")
+        axes.axhline(curves[0].heisenberg, color="0.2", linestyle=":", linewidth=1.0, label="16S(S+1)/3")
+    axes.set_xlabel("differential phase φ (rad)")
+    axes.set_ylabel("Fisher information (1/rad²)")
+    axes.set_xlim(min(c.phis.min() for c in curves), max(c.phis.max() for c in curves))
+    axes.set_ylim(bottom=0)
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
     return save_figure(figure, path)

@@ -15,6 +15,18 @@ Main entry points:
 from labctl.sim.bruteforce import LiouvillianSteadyState, liouvillian_steady_state, solve_steady_state
 from labctl.sim.chain import ChainMPS, aklt_fidelity, chain_detunings, chain_mps, rabi_for_aklt_fidelity
 from labctl.sim.conditions import check_conditions
+from labctl.sim.measurement import (
+    PhaseLaw,
+    cfi_curve,
+    classical_fisher,
+    excitation_fractions,
+    outcome_distribution,
+    phase_law,
+    ramsey_distribution,
+    sample_ramsey,
+    sample_shots,
+    wigner_small_d,
+)
 from labctl.sim.mixed import PhaseAveragedState, qfi_mixed
 from labctl.sim.model import hamiltonian, jump_operator, liouvillian, model_liouvillian
 from labctl.sim.operators import SpinSum
@@ -28,6 +40,7 @@ __all__ = [
     "LiouvillianSteadyState",
     "PairState",
     "PhaseAveragedState",
+    "PhaseLaw",
     "PreparationTime",
     "ProductState",
     "SpinSum",
@@ -36,17 +49,26 @@ __all__ = [
     "as_spin",
     "chain_detunings",
     "chain_mps",
+    "cfi_curve",
     "check_conditions",
+    "classical_fisher",
+    "excitation_fractions",
     "hamiltonian",
     "jump_operator",
     "liouvillian",
     "liouvillian_steady_state",
     "model_liouvillian",
+    "outcome_distribution",
+    "phase_law",
     "preparation_time",
     "qfi_mixed",
+    "ramsey_distribution",
     "rabi_for_aklt_fidelity",
     "relaxation_bound",
+    "sample_ramsey",
+    "sample_shots",
     "solve_steady_state",
     "spin_matrices",
     "steady_state",
+    "wigner_small_d",
 ]

@@ -216,10 +216,11 @@ class SteadyState:
         ``sigma=None`` averages uniformly over 2 pi (complete dephasing between different
         eigenvalues, the worst case); a number gives Gaussian phases of that standard deviation.
         """
-        diagonals = [z_diagonal(self.spin, self.n_ensembles, self._phase_weights(g)) for g in generators]
+        diagonals = [z_diagonal(self.spin, self.n_ensembles, self.phase_weights(g)) for g in generators]
         return PhaseAveragedState(self.vector, diagonals, sigma=sigma, spin=self.spin, n_ensembles=self.n_ensembles)
 
-    def _phase_weights(self, g) -> np.ndarray:
+    def phase_weights(self, g) -> np.ndarray:
+        """z-weights of a phase generator: "common" (all ones), "gradient" (L-1, L-3, ..., 1-L) or explicit."""
         n = self.n_ensembles
         if isinstance(g, str):
             if g == "common":

@@ -1,10 +1,17 @@
 """Shared fixtures: brute-force references are expensive, so each is computed once per session."""
 
-from functools import lru_cache
+import os
 
-import pytest
+# Small dense matrices dominate these tests: multi-threaded BLAS only adds contention on a
+# shared 2-core machine (10x slower when another process holds a core). Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from labctl.sim import liouvillian_steady_state
+from functools import lru_cache  # noqa: E402
+
+import pytest  # noqa: E402
+
+from labctl.sim import liouvillian_steady_state  # noqa: E402
 
 
 @lru_cache(maxsize=None)
