@@ -6,7 +6,7 @@ Two kinds of estimates:
   realised model switched on (detunings, Rabi amplitudes, chiral exchange, non-chiral exchange,
   one-axis twists, the decay matrix) is computed by the brute-force solver of
   :mod:`labctl.sim.bruteforce` and compared with the target pure state. Exact when
-  (2S+1)^L <= ``max_dimension`` (64 in the planning pass, so that planning stays interactive);
+  (2S+1)^L <= ``max_dimension`` (36 in the planning pass, so that planning stays interactive);
   otherwise the same model is evaluated at the largest spin S' that fits (rates unchanged; a
   one-axis twist is invisible at S' = 1/2) and the entry says so; when not even S' = 1/2 fits,
   only the relative size of each deviation is reported (``HardwarePlan.exact_budget`` lifts the

@@ -33,7 +33,7 @@ TWO_PI = 2 * np.pi
 #: Products whose beat frequency is below this fraction of the frequencies involved are static.
 STATIC_RELATIVE = 1e-9
 #: Largest product-space dimension (2S+1)^L for which the planning pass computes infidelities exactly.
-EXACT_DIMENSION = 64
+EXACT_DIMENSION = 36
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,10 @@ class EffectiveModel:
 
     @property
     def twist(self) -> np.ndarray:
-        """One-axis twist coefficients t_l of t_l (S_l^z)^2 (= -J_h,ll)."""
+        """One-axis twist coefficients t_l of t_l (S_l^z)^2 (= -J_h,ll); none for S = 1/2,
+        where (S^z)^2 = 1/4 is a constant."""
+        if self.spin == 0.5:
+            return np.zeros(self.n_ensembles)
         return -np.real(np.diag(self.hermitian))
 
     def exchange(self) -> np.ndarray:

@@ -73,7 +73,9 @@ def scale_pass(plan: HardwarePlan) -> HardwarePlan:
         return replace(plan, notes=plan.notes + (f"Gamma = {p.gamma:.6g} rad/s as requested by the target",))
     kappa = TWO_PI * cal.kappa_hz
     n = p.n_ensembles
-    limits = {"bad-cavity limit ([raman] bad_cavity_margin)": hw.raman.bad_cavity_margin**2 * kappa / (4 * n)}
+    # comb tone l has coupling c_gamma / w_l: the weakest-coupled ensemble sets the limit
+    w_min = min(cal.relative_coupling)
+    limits = {"bad-cavity limit ([raman] bad_cavity_margin)": (hw.raman.bad_cavity_margin * w_min) ** 2 * kappa / (4 * n)}
     rabi_gamma = abs(p.rabi)  # Omega in units of Gamma
     if rabi_gamma > 0:
         inverse_rates = sum(1.0 / r for r in cal.rabi_hz_per_v)

@@ -14,9 +14,9 @@ with D = omega_a + omega~_k - omega_c, i.e. chi_kl = 2 |c|^2 w_k w_l D / (D^2 + 
 |c| is set from the group's own photon detunings so that chi comes out right (on average over
 the group's members); phi is a free phase chosen to lower the crest factor. Optional mirror
 pairs at omega_a - 2D with relative phase -i s double chi and cancel the self terms.
-Base frequencies are placed greedily, (n + 1/2) ensemble spacings apart, at the first position
-where no new unwanted product falls inside the guard band (an integer number of spacings would
-make unintended static couplings).
+Base frequencies are placed greedily, at the first offset (in fractions of the ensemble
+spacing, never an integer number of spacings, which would make unintended static couplings)
+where no new unwanted product of the tones exceeds the beat tolerance.
 """
 
 from __future__ import annotations
@@ -151,11 +151,11 @@ def chi_pass(plan: HardwarePlan) -> HardwarePlan:
     placed: list[Tone] = list(others)
     intended: set = set()
     offsets = []
+    # every base at or above this keeps every chi photon >= delta_c above the comb's photons
+    base = cal.cavity_resonance_hz + delta_c - float(np.min(plan.drive_hz))
     for g, (d, members) in enumerate(groups):
-        k0 = members[0][0]
-        base = cal.cavity_resonance_hz + delta_c - plan.drive_hz[k0]
         phase = np.pi * g * (g + 1) / max(len(groups), 1)  # Newman-like phases lower the crest factor
-        candidates = [plan.chi_offsets_hz[g]] if reuse else _offsets(spacing, len(plan.drive_hz))
+        candidates = [plan.chi_offsets_hz[g]] if reuse else _offsets(spacing, len(plan.drive_hz), len(groups))
         for x in candidates:
             tones, new_intended = _pair_tones(plan, g, d, members, base + x, phase)
             for t in tones:
@@ -177,10 +177,13 @@ def chi_pass(plan: HardwarePlan) -> HardwarePlan:
                    photon_detuning_hz=delta_c)
 
 
-def _offsets(spacing: float, n: int) -> list[float]:
-    """0, then (m + 1/2) spacings (never an integer number of spacings), always away from the
-    cavity resonance so that no photon detuning drops below delta_c - span."""
-    return [0.0] + [(m + 0.5) * spacing for m in range(8 * n + 8)]
+def _offsets(spacing: float, n_ensembles: int, n_groups: int) -> list[float]:
+    """Candidate base offsets, nearest first, in steps of spacing / (2 n_groups): tone products of
+    different groups then avoid the (near-integer multiples of the) ensemble spacings by a
+    distinct fraction each -- two groups can be (m + 1/2) spacings apart, many need finer
+    fractions (hardware-mapping.md). Offsets only move away from the cavity resonance."""
+    step = spacing / (2 * n_groups)
+    return [m * step for m in range(2 * n_groups * (4 * n_ensembles + 8))]
 
 
 def _blocked(plan: HardwarePlan, placed: list[Tone], new: list[Tone], intended: set) -> bool:
