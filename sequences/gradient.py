@@ -49,8 +49,14 @@ def required_separation(plan: HardwarePlan) -> dict[str, float]:
     return out
 
 
-def available_separation(plan: HardwarePlan, current_a: float) -> float:
-    return min_separation(np.asarray(plan.calibration.transition_hz(current_a)))
+def available_separation(plan: HardwarePlan, current_a: float | np.ndarray) -> float | np.ndarray:
+    """Smallest ensemble frequency separation at one current or at each of an array of currents."""
+    cal = plan.calibration
+    currents = np.atleast_1d(np.asarray(current_a, dtype=float))
+    f = np.asarray(cal.transition_hz_at_zero_current)[:, None] + np.asarray(cal.transition_hz_per_a)[:, None] * currents
+    rows, cols = np.triu_indices(f.shape[0], 1)
+    seps = np.min(np.abs(f[cols] - f[rows]), axis=0)
+    return float(seps[0]) if np.ndim(current_a) == 0 else seps
 
 
 def _current_grid(plan: HardwarePlan, n: int = 4001) -> np.ndarray:
@@ -80,7 +86,7 @@ def scale_pass(plan: HardwarePlan) -> HardwarePlan:
     if rabi_gamma > 0:
         inverse_rates = sum(1.0 / r for r in cal.rabi_hz_per_v)
         limits["Rabi amplitude ([rabi] max_amplitude_v)"] = TWO_PI * hw.rabi.max_amplitude_v / (rabi_gamma * inverse_rates)
-    best = max(available_separation(plan, i) for i in _current_grid(plan, 401))
+    best = float(np.max(available_separation(plan, _current_grid(plan, 401))))
     unit_plan = replace(plan, params=p.scaled(1.0))
     need = required_separation(unit_plan)  # per unit Gamma for the rate-proportional criteria
     for key in ("rabi_crosstalk", "chi_rwa"):
@@ -97,7 +103,7 @@ def gradient_pass(plan: HardwarePlan) -> HardwarePlan:
     need = required_separation(plan)
     hw = plan.hardware
     grid = _current_grid(plan)
-    seps = np.array([available_separation(plan, i) for i in grid])
+    seps = available_separation(plan, grid)
     ok = np.flatnonzero(seps >= need["required"])
     if ok.size == 0:
         best = int(np.argmax(seps))

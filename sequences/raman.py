@@ -155,7 +155,7 @@ def chi_pass(plan: HardwarePlan) -> HardwarePlan:
     base = cal.cavity_resonance_hz + delta_c - float(np.min(plan.drive_hz))
     for g, (d, members) in enumerate(groups):
         phase = np.pi * g * (g + 1) / max(len(groups), 1)  # Newman-like phases lower the crest factor
-        candidates = [plan.chi_offsets_hz[g]] if reuse else _offsets(spacing, len(plan.drive_hz), len(groups))
+        candidates = [plan.chi_offsets_hz[g]] if reuse else _free_offsets(plan, placed, g, d, members, base, phase, spacing)
         for x in candidates:
             tones, new_intended = _pair_tones(plan, g, d, members, base + x, phase)
             for t in tones:
@@ -177,13 +177,59 @@ def chi_pass(plan: HardwarePlan) -> HardwarePlan:
                    photon_detuning_hz=delta_c)
 
 
-def _offsets(spacing: float, n_ensembles: int, n_groups: int) -> list[float]:
-    """Candidate base offsets, nearest first, in steps of spacing / (2 n_groups): tone products of
-    different groups then avoid the (near-integer multiples of the) ensemble spacings by a
-    distinct fraction each -- two groups can be (m + 1/2) spacings apart, many need finer
-    fractions (hardware-mapping.md). Offsets only move away from the cavity resonance."""
-    step = spacing / (2 * n_groups)
-    return [m * step for m in range(2 * n_groups * (4 * n_ensembles + 8))]
+def _free_offsets(plan: HardwarePlan, placed: list[Tone], g: int, d: float, members, base: float, phase: float,
+                  spacing: float, n_candidates: int = 64) -> list[float]:
+    """Candidate base offsets x >= 0 for group g, nearest first, outside every forbidden interval.
+
+    Each new tone sits at sigma x + const (sigma = +1 for a pair, -1 for its mirror). A product
+    of tones p, q on ensembles (m, l) beats at (f_p - f_q) - (f~_l - f~_m); it is harmless when
+    that exceeds w = |J_pq| / beat_tolerance. So x must avoid, for every placed tone q and every
+    ensemble difference, an interval of half-width w/|sigma| -- likewise for products of two new
+    tones moving in opposite directions. Offsets sit on a lattice of spacing / (4 n_groups), so
+    the tones of different groups never crowd each other. The exact check (:func:`_blocked`) has
+    the last word.
+    """
+    tol = plan.hardware.budget.beat_tolerance
+    kappa = plan.calibration.kappa_hz
+    w2 = max(plan.calibration.relative_coupling) ** 2
+    drive = np.asarray(plan.drive_hz)
+    diffs = np.unique((drive[None, :] - drive[:, None]).ravel())
+    probe, _ = _pair_tones(plan, g, d, members, base, phase)
+    sigma = np.array([1.0 if t.role == "chi_pair" else -1.0 for t in probe])
+    const = np.array([t.frequency_hz for t in probe])  # positions at x = 0
+    amp = np.array([abs(t.coupling_hz) for t in probe]) * 1.5  # |c| grows as sqrt(D) with x
+    d_min = max(float(np.min(np.abs(const[:, None] + drive[None, :] - plan.calibration.cavity_resonance_hz))), kappa)
+    lows, highs = [], []
+    if placed:
+        f_q = np.array([t.frequency_hz for t in placed])
+        c_q = np.array([abs(t.coupling_hz) for t in placed])
+        for s_p, f_p, a_p in zip(sigma, const, amp):
+            width = a_p * c_q * w2 / d_min / tol  # (q,)
+            centre = (f_q[:, None] + diffs[None, :] - f_p) / s_p  # (q, differences)
+            lows.append((centre - width[:, None]).ravel())
+            highs.append((centre + width[:, None]).ravel())
+    for i in range(len(probe)):
+        for j in range(len(probe)):
+            ds = sigma[i] - sigma[j]
+            if ds > 0:  # the two new tones move apart: their difference sweeps the ensemble differences
+                width = amp[i] * amp[j] * w2 / d_min / tol
+                centre = (const[j] - const[i] + diffs) / ds
+                lows.append(centre - width / ds)
+                highs.append(centre + width / ds)
+    # offsets on a lattice of spacing / (4 n_groups): distinct groups' tones stay that far apart
+    step = spacing / (4 * max(len(pair_groups(drive)), 1))
+    lo = np.concatenate(lows) if lows else np.zeros(0)
+    hi = np.concatenate(highs) if highs else np.zeros(0)
+    candidates, m = [], 0
+    while len(candidates) < n_candidates:
+        x = m * step
+        inside = (lo <= x) & (x <= hi)
+        if inside.any():
+            m = int(np.floor(np.max(hi[inside]) / step)) + 1
+            continue
+        candidates.append(x)
+        m += 1
+    return candidates
 
 
 def _blocked(plan: HardwarePlan, placed: list[Tone], new: list[Tone], intended: set) -> bool:
