@@ -2,7 +2,9 @@
 
 ``labctl demo``          figures of merit of the two-ensemble steady state in the three scaling
                          regimes of Sec. III.B (the main job until the dry run lands);
-``labctl steady-state``  figures of merit for parameters given on the command line.
+``labctl steady-state``  figures of merit for parameters given on the command line;
+``labctl compile``       a target file -> model parameters and predicted figures of merit;
+``labctl plan``          a target on a lab (hardware + calibration files) -> hardware plan.
 
 User mistakes end in one line on stderr and exit status 2, never in a traceback.
 """
@@ -67,6 +69,57 @@ def steady(args: argparse.Namespace) -> int:
     return 0
 
 
+def compile_cmd(args: argparse.Namespace) -> int:
+    from labctl.sequences import compile_target
+
+    params = compile_target(args.target)
+    print(f"{params.kind} '{params.name or args.target}': L = {params.n_ensembles}, S = {params.spin:g}, unit = {params.unit}")
+    print(f"  detunings = {', '.join(f'{d:.6g}' for d in params.detunings)}")
+    print(f"  rabi = {params.rabi:.6g}, chi = {params.chi:.6g}, gamma = {params.gamma:.6g}")
+    for key, value in params.figures.items():
+        if isinstance(value, (int, float)):
+            print(f"  {key:<28s} {value:.6g}")
+        elif not isinstance(value, list):
+            print(f"  {key:<28s} {value}")
+    for note in params.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def plan_cmd(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from labctl.sequences import compile_target, plan, save_plan
+
+    lab = Path(args.lab)
+    params = compile_target(args.target)
+    planned = plan(params, lab / "hardware.toml", lab / "calibration.toml")
+    p = planned.params
+    print(f"plan for {params.kind} on '{planned.hardware.name}' ({lab})")
+    print(f"  Gamma/2pi = {p.gamma / (2 * math.pi):.4g} Hz; coil {planned.coil_current_a:.4g} A; "
+          f"photon detuning of the chi tones {planned.photon_detuning_hz / 1e6:.4g} MHz")
+    roles = {}
+    for tone in planned.tones:
+        roles[tone.role] = roles.get(tone.role, 0) + 1
+    print("  tones: " + ", ".join(f"{n} {role}" for role, n in roles.items()))
+    print("  drive frequencies (Hz): " + ", ".join(f"{f:.6f}" for f in planned.drive_hz))
+    for seg in planned.segments:
+        print(f"  {seg.name:<12s} {seg.start_s * 1e3:10.3f} ms  +{seg.duration_s * 1e3:10.3f} ms  {len(seg.tones)} tones")
+    print("  predicted infidelity by source:")
+    for source, entry in planned.budget.items():
+        value = entry["infidelity"]
+        shown = f"{value:.3g}" if value is not None else "n/a"
+        print(f"    {source:<20s} {shown:>10s}  ({entry['method']})")
+    for note in planned.notes:
+        print(f"  note: {note}")
+    if args.out:
+        print(f"  saved {save_plan(planned, args.out)}")
+    if args.plot:
+        planned.plot(args.plot)
+        print(f"  drew {args.plot}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labctl", description="Experiment control for dissipatively entangled spin ensembles")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rabi", required=True, type=float, help="Rabi frequency Omega (same unit as the detunings)")
     p.add_argument("--chi", type=float, default=0.0, help="chiral exchange chi (default 0)")
     p.set_defaults(func=steady)
+    p = sub.add_parser("compile", help="compile a target file into model parameters and figures of merit")
+    p.add_argument("target", help="target TOML file (see examples/targets)")
+    p.set_defaults(func=compile_cmd)
+    p = sub.add_parser("plan", help="plan a target on a lab: gradient, tones, segments, error budget")
+    p.add_argument("target", help="target TOML file (see examples/targets)")
+    p.add_argument("--lab", required=True, help="folder with hardware.toml and calibration.toml (e.g. examples/lab4)")
+    p.add_argument("--out", help="write the plan as JSON here")
+    p.add_argument("--plot", help="draw the plan (PNG) here")
+    p.set_defaults(func=plan_cmd)
     return parser
 
 

@@ -57,8 +57,24 @@ def beats_pass(plan: HardwarePlan) -> HardwarePlan:
     return replace(plan, beats=tuple(beats))
 
 
-def budget_pass(plan: HardwarePlan, max_dimension: int = budget_model.EXACT_DIMENSION) -> HardwarePlan:
+def budget_pass(plan: HardwarePlan) -> HardwarePlan:
     """Predicted infidelity per error source; refuse above the hardware budget."""
+    out = compute_budget(plan)
+    total = out["total"]["infidelity"]
+    limit = plan.hardware.budget.infidelity
+    if total > limit:
+        worst = max((k for k in out if k not in ("total", "total_static")), key=lambda k: out[k]["infidelity"] or 0.0)
+        raise BudgetError(
+            f"pass 'budget': predicted infidelity {total:.3g} exceeds [budget] infidelity = {limit:g}; "
+            f"largest source '{worst}' ({out[worst]['infidelity']:.3g}, {out[worst]['method']})",
+            worst,
+            out[worst]["infidelity"] / (0.5 * limit),
+        )
+    return replace(plan, budget=out)
+
+
+def compute_budget(plan: HardwarePlan, max_dimension: int = budget_model.EXACT_DIMENSION) -> dict[str, dict]:
+    """Predicted infidelity of the plan, source by source (see :mod:`labctl.sequences.budget`)."""
     p, cal = plan.params, plan.calibration
     realised = plan.effective_model()
     chi_only = plan.realised_from(plan.tones_with_role("chi_pair", "chi_mirror"))
@@ -83,16 +99,7 @@ def budget_pass(plan: HardwarePlan, max_dimension: int = budget_model.EXACT_DIME
         "infidelity": total,
         "method": "total_static + rabi_crosstalk + beats" + ("" if static is not None else " (total_static not computed)"),
     }
-    limit = plan.hardware.budget.infidelity
-    if total > limit:
-        worst = max((k for k in out if k not in ("total", "total_static")), key=lambda k: out[k]["infidelity"] or 0.0)
-        raise BudgetError(
-            f"pass 'budget': predicted infidelity {total:.3g} exceeds [budget] infidelity = {limit:g}; "
-            f"largest source '{worst}' ({out[worst]['infidelity']:.3g}, {out[worst]['method']})",
-            worst,
-            out[worst]["infidelity"] / (0.5 * limit),
-        )
-    return replace(plan, budget=out)
+    return out
 
 
 def envelope_peak(tones: list[Tone], n_samples: int = 8192, seed: int = 0) -> float:

@@ -119,6 +119,14 @@ class HardwarePlan:
         """What the stabilisation tones realise (rules of hardware-mapping.md), in rad/s."""
         return self.realised()[0]
 
+    def exact_budget(self, max_dimension: int = 1024) -> dict:
+        """The error budget with the exact effective-model steady states up to (2S+1)^L =
+        ``max_dimension`` (the planning pass stops at 36 to stay interactive; 256 takes seconds
+        to a minute per source)."""
+        from labctl.sequences.checks import compute_budget
+
+        return compute_budget(self, max_dimension)
+
     def to_dict(self) -> dict:
         """Versioned JSON-ready form (see :mod:`labctl.sequences.plan`)."""
         from labctl.sequences.plan import to_dict
