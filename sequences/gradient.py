@@ -118,7 +118,23 @@ def gradient_pass(plan: HardwarePlan) -> HardwarePlan:
     atom_hz = tuple(plan.calibration.transition_hz(current))
     report = {**need, "achieved": available_separation(plan, current), "current_a": current}
     ramp = abs(current) / hw.coil.max_ramp_a_per_s
-    return replace(plan, coil_current_a=current, atom_hz=atom_hz, gradient=report, coil_ramp_s=ramp)
+    return replace(plan, coil_current_a=current, atom_hz=atom_hz, gradient=report, coil_ramp_s=ramp,
+                   notes=plan.notes + _gradient_map_check(plan))
+
+
+def _gradient_map_check(plan: HardwarePlan, tolerance: float = 0.25) -> tuple[str, ...]:
+    """Compare the calibrated slopes between ensembles with the hardware's nominal gradient."""
+    nominal = np.diff(plan.hardware.nominal_slopes_hz_per_a())
+    measured = np.diff(plan.calibration.transition_hz_per_a)
+    scale = np.max(np.abs(nominal))
+    if scale == 0 or np.all(np.abs(measured - nominal) <= tolerance * scale):
+        return ()
+    worst = int(np.argmax(np.abs(measured - nominal)))
+    return (
+        f"gradient map: the calibrated slope between ensembles {worst + 1} and {worst + 2} is "
+        f"{measured[worst]:.4g} Hz/A, the hardware's nominal gradient gives {nominal[worst]:.4g} Hz/A "
+        f"(off by more than {tolerance:.0%}): check the positions, the ensemble order or the calibration",
+    )
 
 
 def _refine_current(plan: HardwarePlan, current: float, required: float) -> float:

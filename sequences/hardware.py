@@ -8,9 +8,15 @@ frequencies in Hz (angular frequency / 2 pi); the example is ``examples/hardware
 
 Sections (units in brackets):
 
-* ``[ensembles]`` ``count``, ``positions_m`` [m] along the cavity axis.
-* ``[coil]`` the gradient coil: ``max_current_a`` [A], ``max_ramp_a_per_s`` [A/s],
+* ``[ensembles]`` ``count``, ``positions_m`` [m] along the cavity axis, ``zeeman_hz_per_t``
+  [Hz/T] (differential Zeeman coefficient of the transition).
+* ``[coil]`` the gradient coil: ``gradient_t_per_m_per_a`` [T/m/A] (nominal; the calibrated
+  gradient map is the calibration record's), ``max_current_a`` [A], ``max_ramp_a_per_s`` [A/s],
   ``settle_time_s`` [s].
+
+  The nominal frequency slope between ensembles, zeeman x gradient x (x_l - x_m) per ampere, is
+  compared with the calibrated gradient map when planning: a disagreement beyond 25 % is noted
+  (a wrong position, a mislabelled ensemble, or a stale calibration).
 * ``[rabi]`` the microwave Rabi chain: an IQ mixer fed by two AWG channels ``awg_channels``
   (1-based HDAWG outputs), local oscillator ``lo_hz``, ``sideband`` (+1: microwave = LO + IF,
   -1: LO - IF), ``if_band_hz`` [min, max], ``max_amplitude_v`` (peak per channel).
@@ -41,8 +47,10 @@ VERSION = 1
 _ENSEMBLES = [
     Field("count", int, ge=2, doc="number of ensembles in the cavity"),
     Field("positions_m", float, items=float, length="count", unit="m", doc="positions along the cavity axis"),
+    Field("zeeman_hz_per_t", unit="Hz/T", doc="differential Zeeman coefficient of the |down> -> |up> transition"),
 ]
 _COIL = [
+    Field("gradient_t_per_m_per_a", unit="T/m/A", doc="nominal field gradient per ampere along the cavity axis"),
     Field("max_current_a", unit="A", gt=0.0),
     Field("max_ramp_a_per_s", unit="A/s", gt=0.0),
     Field("settle_time_s", unit="s", ge=0.0, default=0.0),
@@ -89,10 +97,12 @@ SECTIONS = ["ensembles", "coil", "rabi", "raman", "readout", "awg", "budget"]
 class Ensembles:
     count: int
     positions_m: tuple[float, ...]
+    zeeman_hz_per_t: float
 
 
 @dataclass(frozen=True)
 class Coil:
+    gradient_t_per_m_per_a: float
     max_current_a: float
     max_ramp_a_per_s: float
     settle_time_s: float
@@ -165,6 +175,11 @@ class Hardware:
     def n_ensembles(self) -> int:
         return self.ensembles.count
 
+    def nominal_slopes_hz_per_a(self) -> tuple[float, ...]:
+        """zeeman x gradient x x_l: the nominal change of each transition per ampere (relative)."""
+        factor = self.ensembles.zeeman_hz_per_t * self.coil.gradient_t_per_m_per_a
+        return tuple(factor * x for x in self.ensembles.positions_m)
+
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
@@ -192,7 +207,7 @@ def load_hardware(source: str | Path | dict[str, Any]) -> Hardware:
     budget = read_section(data, "budget", _BUDGET, where)
     hw = Hardware(
         name=str(data.get("name", "")),
-        ensembles=Ensembles(ens["count"], tuple(ens["positions_m"])),
+        ensembles=Ensembles(ens["count"], tuple(ens["positions_m"]), ens["zeeman_hz_per_t"]),
         coil=Coil(**coil),
         rabi=RabiChain(**{**rabi, "awg_channels": tuple(rabi["awg_channels"]), "if_band_hz": tuple(rabi["if_band_hz"])}),
         raman=RamanChain(**{**raman, "aom_band_hz": tuple(raman["aom_band_hz"])}),

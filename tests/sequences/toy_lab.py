@@ -19,8 +19,8 @@ def toy_hardware(n: int, positions=None, *, budget: float = 0.1, photon_detuning
         "schema": "labctl.hardware",
         "version": 1,
         "name": f"toy-l{n}",
-        "ensembles": {"count": n, "positions_m": [float(p) for p in positions]},
-        "coil": {"max_current_a": max_current, "max_ramp_a_per_s": 100.0},
+        "ensembles": {"count": n, "positions_m": [float(p) for p in positions], "zeeman_hz_per_t": 10.0},
+        "coil": {"gradient_t_per_m_per_a": 1.0, "max_current_a": max_current, "max_ramp_a_per_s": 100.0},
         "rabi": {"awg_channels": [1, 2], "lo_hz": F_ATOM - sideband * 500.0, "sideband": sideband,
                  "if_band_hz": [100.0, 2000.0], "max_amplitude_v": 1.0},
         "raman": {
