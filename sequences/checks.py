@@ -70,7 +70,13 @@ def budget_pass(plan: HardwarePlan) -> HardwarePlan:
             worst,
             out[worst]["infidelity"] / (0.5 * limit),
         )
-    return replace(plan, budget=out)
+    notes = ()
+    if out["total_static"]["infidelity"] is None:
+        notes = (
+            "error budget: the static part (the effective model's steady state) is too large to evaluate while "
+            "planning; run plan.exact_budget() (minutes at (2S+1)^L = 256) before relying on this plan",
+        )
+    return replace(plan, budget=out, notes=plan.notes + notes)
 
 
 def compute_budget(plan: HardwarePlan, max_dimension: int = budget_model.EXACT_DIMENSION) -> dict[str, dict]:
