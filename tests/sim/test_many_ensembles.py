@@ -8,6 +8,7 @@ import pytest
 from labctl.sim import hamiltonian, jump_operator, steady_state
 from labctl.sim.clebsch import coupled_basis
 from labctl.sim.gates import swap_gate, swap_schedule
+from labctl.sim.chain import chain_detunings
 from labctl.sim.conditions import check_conditions
 
 
@@ -40,11 +41,8 @@ def test_sparse_lu_reports_unique_steady_state_of_spin_one_quartet(brute_force):
 
 
 def chain(edge, bulk, n):
-    """Fig. 7a: delta_1 = Delta_e/2, delta_L = -Delta_e/2, delta_2k = Delta_b/2, delta_2k+1 = -Delta_b/2."""
-    delta = np.empty(n)
-    delta[1:-1:2], delta[2:-1:2] = bulk / 2, -bulk / 2
-    delta[0], delta[-1] = edge / 2, -edge / 2
-    return delta.tolist()
+    """Fig. 7a pattern (labctl.sim.chain.chain_detunings; its own tests check it against the figure)."""
+    return list(chain_detunings(n, edge, bulk))
 
 
 @pytest.mark.parametrize("edge, bulk", [(0.6, 1.4), (0.0, np.sqrt(2))])  # generic and AKLT (chi = 1)
