@@ -16,7 +16,6 @@ import numpy as np
 
 from labctl.errors import PlanError
 from labctl.sequences import budget as budget_model
-from labctl.sequences.effective import EXACT_DIMENSION  # noqa: F401  (re-exported default)
 from labctl.sequences.gradient import separations
 from labctl.sequences.plan_types import HardwarePlan
 from labctl.sequences.signal_chain import Tone

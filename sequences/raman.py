@@ -143,7 +143,7 @@ def chi_pass(plan: HardwarePlan) -> HardwarePlan:
     others = tuple(t for t in plan.tones if t.role not in ("chi_pair", "chi_mirror"))
     if plan.params.chi == 0.0:
         return replace(plan, tones=others, intended=frozenset(), chi_offsets_hz=())
-    cal, hw = plan.calibration, plan.hardware
+    cal = plan.calibration
     groups = pair_groups(plan.drive_hz)
     delta_c = photon_detuning(plan)
     spacing = min_separation(plan.drive_hz)

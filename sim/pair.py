@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from labctl.errors import InputError
 from labctl.sim.clebsch import lowest_weight_amplitudes
 from labctl.sim.spin import dimension
 

@@ -16,7 +16,7 @@ from labctl.sequences.checks import beats_pass, limits_pass
 from labctl.sequences.drives import rabi_pass
 from labctl.sequences.gradient import gradient_pass, min_separation, scale_pass
 from labctl.sequences.plan import from_dict, load_plan, save_plan, tone_passes, to_dict
-from labctl.sequences.raman import chi_pass, comb_pass, pair_groups
+from labctl.sequences.raman import comb_pass, pair_groups
 
 TWO_PI = 2 * np.pi
 EXAMPLES = "examples/lab4"
