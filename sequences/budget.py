@@ -84,6 +84,7 @@ def deviations(realised: EffectiveModel, ideal: EffectiveModel, chi_decay: np.nd
         "one_axis_twist": replace(ideal, couplings=ideal.couplings + np.diag(-realised.twist)),
         "comb_decay": replace(ideal, couplings=ideal.hermitian + realised_decay_part - chi_decay),
         "chi_tone_decay": replace(ideal, couplings=ideal.couplings + chi_decay),
+        "rabi_dressing": replace(ideal, dephasing=realised.dephasing),
         "total_static": realised,
     }
 
@@ -96,6 +97,7 @@ def relative_size(model: EffectiveModel, ideal: EffectiveModel) -> float:
             np.max(np.abs(model.couplings - ideal.couplings)),
             np.max(np.abs(model.rabi - ideal.rabi)),
             np.max(np.abs(model.detunings - ideal.detunings)),
+            np.max(model.local_dephasing),
         )
         / scale
     )

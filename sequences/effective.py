@@ -13,7 +13,15 @@ Raman tones j (optical frequency omega_j, coupling c_j, relative cavity coupling
     one-axis twist -J_h,ll (S^z)^2.
 Rabi tones k (frequency nu_k, Rabi frequency Omega_km on ensemble m):
     resonant with ensemble m (nu_k = omega~_m): Re(Omega) S^x - Im(Omega) S^y;
-    off resonance by nu_km = nu_k - omega~_m: a shift -|Omega_km|^2 / (2 nu_km) S_m^z.
+    off resonance by nu_km = nu_k - omega~_m: a shift -|Omega_km|^2 / (2 nu_km) S_m^z (the next
+    order is ~ theta_km^2 / 4 of it, theta_km = |Omega_km / nu_km|), and a
+    dressing: the spin's dipole follows the tone with amplitude theta_km = |Omega_km / nu_km|, so
+    every Raman tone j that makes ensemble m emit also scatters photons at D_jm + nu_km whose
+    jump operator is S_m^z (which is not the collective jump). Each such sideband is a local
+    dephasing of rate theta_km^2 |c_j w_m|^2 kappa / ((D_jm + nu_km)^2 + kappa^2/4); for a flat
+    bath (kappa -> infinity) it is theta^2 Gamma (Floquet steady states of L = 2 agree to 10-25 %,
+    tests/sequences/test_render_trim.py). With the cavity kept the loss is larger (render_trim
+    bounds it); this term is the part the model can hold.
 Every other product of tones oscillates at epsilon = (omega_j' - omega_j) - (omega~_l - omega~_m)
 and is a *beat*: listed with its residual coupling |J|/|epsilon| when within the guard band.
 """
@@ -28,6 +36,7 @@ from labctl.sequences.params import ModelParams
 from labctl.sequences.signal_chain import SignalChain, Tone
 from labctl.sim.bruteforce import solve_steady_state
 from labctl.sim.model import decay_jumps, extended_hamiltonian
+from labctl.sim.spin import local_operators
 
 TWO_PI = 2 * np.pi
 #: Products whose beat frequency is below this fraction of the frequencies involved are static.
@@ -76,7 +85,8 @@ class EffectiveModel:
     """Eq. (2) as realised: per-ensemble detunings and (complex) Rabi frequencies, the complex
     coupling matrix J (H_eff = sum J_ml S_m^+ S_l^-, including the correlated decay as its
     anti-Hermitian part), all in rad/s. ``rabi_shifts`` and ``raman_shifts`` break the detuning
-    down: ``detunings = programmed + raman_shifts + rabi_shifts``."""
+    down: ``detunings = programmed + raman_shifts + rabi_shifts``. ``dephasing`` holds the local
+    rates gamma_m of D[S_m^z] from off-resonant Rabi tones (module docstring; None = none)."""
 
     spin: float
     programmed: np.ndarray
@@ -84,6 +94,12 @@ class EffectiveModel:
     raman_shifts: np.ndarray
     rabi: np.ndarray
     couplings: np.ndarray
+    dephasing: np.ndarray | None = None
+
+    @property
+    def local_dephasing(self) -> np.ndarray:
+        """gamma_m of sum_m gamma_m D[S_m^z] (zeros when none)."""
+        return np.zeros(self.n_ensembles) if self.dephasing is None else np.asarray(self.dephasing)
 
     @property
     def n_ensembles(self) -> int:
@@ -129,7 +145,9 @@ class EffectiveModel:
     def steady_state(self):
         """The steady state of this model (density matrix; small systems)."""
         h = extended_hamiltonian(self.spin, self.detunings, self.rabi, self.exchange(), self.twist)
-        return solve_steady_state(h, decay_jumps(self.spin, self.decay), method="krylov").rho
+        sz = local_operators(self.spin, self.n_ensembles, "z")
+        dephasing = [np.sqrt(g) * sz[m] for m, g in enumerate(self.local_dephasing) if g > 0]
+        return solve_steady_state(h, decay_jumps(self.spin, self.decay) + dephasing, method="krylov").rho
 
     def scaled(self, factor: float) -> EffectiveModel:
         """Every rate multiplied by ``factor`` (a change of unit)."""
@@ -140,6 +158,7 @@ class EffectiveModel:
             raman_shifts=self.raman_shifts * factor,
             rabi=self.rabi * factor,
             couplings=self.couplings * factor,
+            dephasing=None if self.dephasing is None else self.dephasing * factor,
         )
 
     def with_spin(self, spin: float) -> EffectiveModel:
@@ -154,6 +173,7 @@ class EffectiveModel:
             "nonchiral": (self.nonchiral / unit).tolist(),
             "twist": (self.twist / unit).tolist(),
             "decay": [[[z.real / unit, z.imag / unit] for z in row] for row in self.decay],
+            "dephasing": (self.local_dephasing / unit).tolist(),
         }
 
 
@@ -191,18 +211,20 @@ def realised_model(
     programmed = TWO_PI * (atom_hz - drive_hz)
     rabi_tones = [t for t in tones if t.chain == "rabi"]
     raman = [t for t in tones if t.chain == "raman"]
-    rabi, rabi_shifts, rabi_beats = _rabi_terms(chain, drive_hz, rabi_tones, guard_band)
+    rabi, rabi_shifts, dressing, rabi_beats = _rabi_terms(chain, drive_hz, rabi_tones, guard_band)
     couplings, raman_beats = _raman_terms(chain, drive_hz, raman, intended or set(), guard_band)
     raman_shifts = np.real(np.diag((couplings + couplings.conj().T) / 2))
-    model = EffectiveModel(spin, programmed, rabi_shifts, raman_shifts, rabi, couplings)
+    dephasing = _dressing_dephasing(chain, drive_hz, raman, dressing)
+    model = EffectiveModel(spin, programmed, rabi_shifts, raman_shifts, rabi, couplings, dephasing)
     return model, rabi_beats + raman_beats
 
 
 def _rabi_terms(chain: SignalChain, drive_hz: np.ndarray, tones: list[Tone], guard_band: float):
+    """Rabi frequencies, shifts, dressings [(m, theta^2, nu_km in rad/s)] and beats of the Rabi-chain tones."""
     n = len(drive_hz)
     rabi = np.zeros(n, dtype=complex)
     shifts = np.zeros(n)
-    beats = []
+    dressing, beats = [], []
     tol = static_tolerance(drive_hz)
     for tone in tones:
         for m in range(n):
@@ -215,9 +237,27 @@ def _rabi_terms(chain: SignalChain, drive_hz: np.ndarray, tones: list[Tone], gua
                 continue
             shifts[m] -= abs(omega) ** 2 / (2 * nu)
             residual = abs(omega) / abs(nu)
+            dressing.append((m, residual**2, nu))
             if abs(nu) < guard_band * abs(omega):
                 beats.append(Beat((tone.label, tone.label), (m + 1, m + 1), nu / TWO_PI, abs(omega) / TWO_PI, residual, "rabi"))
-    return rabi, shifts, beats
+    return rabi, shifts, dressing, beats
+
+
+def _dressing_dephasing(chain: SignalChain, drive_hz: np.ndarray, raman: list[Tone], dressing: list) -> np.ndarray:
+    """gamma_m = sum_k theta_km^2 sum_j |c_j w_m|^2 kappa / ((D_jm + nu_km)^2 + kappa^2/4) (module docstring)."""
+    gamma = np.zeros(len(drive_hz))
+    if not raman or not dressing:
+        return gamma
+    cal = chain.calibration
+    kappa = TWO_PI * cal.kappa_hz
+    w = np.asarray(cal.relative_coupling)
+    c2 = np.abs(TWO_PI * np.array([chain.raman_coupling(t) for t in raman])) ** 2
+    order = chain.hardware.raman.aom_order
+    offset = cal.raman_carrier_hz - cal.cavity_resonance_hz
+    detuning = TWO_PI * ((offset + order * np.array([t.rf_hz for t in raman]))[:, None] + drive_hz[None, :])  # D_jm
+    for m, theta2, nu in dressing:
+        gamma[m] += theta2 * w[m] ** 2 * np.sum(c2 * kappa / ((detuning[:, m] + nu) ** 2 + kappa**2 / 4))
+    return gamma
 
 
 def _product_arrays(chain: SignalChain, drive_hz: np.ndarray, tones: list[Tone], first: np.ndarray, second: np.ndarray):

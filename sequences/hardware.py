@@ -19,7 +19,9 @@ Sections (units in brackets):
   (a wrong position, a mislabelled ensemble, or a stale calibration).
 * ``[rabi]`` the microwave Rabi chain: an IQ mixer fed by two AWG channels ``awg_channels``
   (1-based HDAWG outputs), local oscillator ``lo_hz``, ``sideband`` (+1: microwave = LO + IF,
-  -1: LO - IF), ``if_band_hz`` [min, max], ``max_amplitude_v`` (peak per channel).
+  -1: LO - IF), ``if_band_hz`` [min, max], ``max_amplitude_v`` (peak per channel),
+  ``lo_resolution_hz`` (tuning step of the LO synthesizer; 0, the default: the LO stays at ``lo_hz``.
+  Given, the renderer may move it by a fraction of its grid step to centre the drives on the grid).
 * ``[raman]`` the Raman chain: one AWG channel ``awg_channel`` drives an AOM in diffraction
   order ``aom_order`` (+1 or -1: optical tone = carrier + order x RF) inside ``aom_band_hz``;
   ``excited_detuning_hz`` (delta_e / 2 pi), ``max_amplitude_v``, ``max_tones`` (tone budget),
@@ -61,6 +63,7 @@ _RABI = [
     Field("sideband", int, choices=(1, -1)),
     Field("if_band_hz", float, items=float, length=2, unit="Hz"),
     Field("max_amplitude_v", unit="V", gt=0.0),
+    Field("lo_resolution_hz", unit="Hz", ge=0.0, default=0.0),
 ]
 _RAMAN = [
     Field("awg_channel", int, ge=1),
@@ -115,6 +118,7 @@ class RabiChain:
     sideband: int
     if_band_hz: tuple[float, float]
     max_amplitude_v: float
+    lo_resolution_hz: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,15 @@ Scheme
    loop is phase continuous and the Raman resonance conditions stay exact. A frequency error of
    a Rabi tone is a detuning error, so N is the smallest loop (least memory) that puts every drive
    within ``tolerance`` x Gamma / 2 pi of its planned frequency (and every linked Raman set close
-   enough to keep its couplings); no such N within memory: :class:`~labctl.errors.RenderError`
-   naming the tone and its error. The device's oscillators are not used: an HDAWG core has two
-   (four with the MF option) and a plan needs one exact frequency per ensemble.
+   enough to keep its couplings). When no N within memory does (Gamma of a few Hz against a grid
+   of ~40 Hz), the loops that cost least to trim are tried in turn (render_grid.trim_loops): the
+   Rabi LO moves all drives by the weighted median of their errors (``[rabi] lo_resolution_hz``
+   steps; ``report.rabi_lo_hz`` is what the synthesizer must be set to; the Raman roots follow,
+   so every photon detuning stays) and one *detuning trim* per ensemble (render_trim), an
+   off-resonant Rabi-chain tone, cancels what is left by its AC Stark shift; a loop whose trims
+   would cost more than their share of the budget is passed over. ``trims=False`` refuses
+   instead (RenderError naming the tone and its error). The device's oscillators are not used:
+   an HDAWG core has two (four with the MF option) and a plan needs one exact frequency per ensemble.
 2. **Timeline**, in samples (multiples of 16): ramp = silence (the coil is not the AWG's job);
    stabilise = ramp-in + M loops + ramp-out, M rounded up (never shorter than planned);
    interrogate = silence; pi2 = explicit samples whose sin^2 edges straddle the nominal pulse
@@ -23,11 +29,12 @@ Scheme
    for a lower crest factor; any sample still beyond +-1 (it would wrap on the device): refused,
    naming the channel, segment and peak. Waveforms are int16 DAC codes (exactly what plays).
 4. **Model**: the effective model of the rendered tones (:func:`~labctl.sequences.effective.realised_model`,
-   drives = the snapped Rabi tones, loop amplitudes measured on the DAC codes) against the plan's.
-   Refused when a detuning moves by more than
-   ``tolerance`` x Gamma, a Rabi frequency by more than ``tolerance`` (relative), an entry of J
-   (chi, decay, non-chiral exchange, self terms) by more than ``tolerance`` x max(Gamma, |chi|), or
-   an unwanted product exceeds ``[budget] beat_tolerance``. ``tolerance=None`` renders anyway
+   drives = the snapped Rabi tones, trims included, loop amplitudes measured on the DAC codes)
+   against the plan's. Refused when a detuning moves by more than ``tolerance`` x Gamma, a Rabi
+   frequency by more than ``tolerance`` (relative), an entry of J (chi, decay, non-chiral
+   exchange, self terms) by more than ``tolerance`` x max(Gamma, |chi|), a dressing dephasing
+   exceeds ``tolerance`` x Gamma, or an unwanted Raman product exceeds ``[budget] beat_tolerance``
+   (a trim's own off-resonant term is its dressing, bounded in step 1, not a beat). ``tolerance=None`` renders anyway
    (best effort: couplings kept, detunings as good as memory allows) and only reports.
 5. **Programs** (:mod:`labctl.sequences.render_seqc`): one per core; :func:`compile_program`.
 
@@ -53,10 +60,12 @@ import numpy as np
 from labctl.errors import RenderError
 from labctl.sequences.effective import Beat, EffectiveModel, realised_model
 from labctl.sequences.plan_types import HardwarePlan, Segment
-from labctl.sequences.render_grid import Grid, Snap, snap_plan
+from labctl.sequences.render_grid import Grid, Snap, snaps
 from labctl.sequences.render_report import (RenderReport, channel_report, driver_nodes, memory_report, model_deviation,
                                             timeline_report)
 from labctl.sequences.render_seqc import CompiledCore, CoreProgram, Step, Wave, compile_core
+from labctl.sequences.render_trim import (TRIM_SHARE, Trim, detuning_trims, higher_order_shift, trim_infidelity,
+                                          trim_offsets)
 from labctl.sequences.render_wave import (crest_phases, dac_codes, edge_ramp, line_amplitudes, peak, peak_of,
                                           pulse_window, tone_signal)
 from labctl.sequences.signal_chain import Tone
@@ -125,41 +134,56 @@ def compile_program(program: HdawgProgram, allowed_warnings: Mapping[str, str] |
 
 
 def render_hdawg(plan: HardwarePlan, *, tolerance: float | None = DEFAULT_TOLERANCE, max_loop_samples: int | None = None,
-                 loop_samples: int | None = None, trigger_input: int = 0) -> HdawgProgram:
+                 loop_samples: int | None = None, trigger_input: int = 0, trims: bool = True) -> HdawgProgram:
     """Render ``plan`` (module docstring). ``max_loop_samples`` caps the loop below the memory,
-    ``loop_samples`` imposes it; ``trigger_input`` is the AUXTRIGGERS channel every core waits on."""
+    ``loop_samples`` imposes it; ``trigger_input`` is the AUXTRIGGERS channel every core waits on;
+    ``trims=False`` refuses a plan whose drives no loop puts within tolerance instead of trimming."""
     _check_plan(plan, tolerance)
     hw, chain = plan.hardware, plan.chain
     fs = hw.awg.sample_rate_hz
     edge = 32 * max(1, round(EDGE_S * fs / 32))
     reserve = 3 * edge + _samples(_segment(plan, "pi2").duration_s, fs) + MARKER_CHUNK  # the Rabi core's other waves
     budget = min(hw.awg.memory_samples - reserve, max_loop_samples or hw.awg.memory_samples)
-    snap = snap_plan(plan, tolerance, budget, DEFAULT_TOLERANCE if tolerance is None else tolerance, loop_samples)
-    timeline = _timeline(plan, snap.grid, edge)
-    drives = np.array([chain.physical_hz("rabi", snap.grid.bin(chain.awg_hz("rabi", f)) * snap.grid.spacing_hz)
-                       for f in plan.drive_hz])
-    tones, corrections = _retuned_tones(plan, snap, drives, timeline)
-    loops, crest = _stabilise_loops(plan, tones, snap)
-    cores = tuple(_core_program(plan, name, tones, loops[name], timeline, snap.grid) for name in ("rabi", "raman"))
-    played = _as_played(plan, tones, cores, snap.grid)
-    model, beats = realised_model(plan.params.spin, chain, drives, np.asarray(plan.atom_hz),
-                                  [played[label] for label in _segment(plan, STABILISE).tones], set(plan.intended),
-                                  hw.budget.guard_band)
+    reference = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    weights = 1.0 / trim_offsets(plan.drive_hz) if trims and tolerance is not None else None
     planned = plan.effective_model()
+    for snap in snaps(plan, tolerance, budget, reference, loop_samples, weights):
+        played_plan = _retuned_lo(plan, snap.lo_shift_hz)
+        timeline = _timeline(played_plan, snap.grid, edge)
+        drives = np.array([played_plan.chain.physical_hz("rabi", k * snap.grid.spacing_hz) for k in snap.drive_bins])
+        tones, corrections = _retuned_tones(played_plan, snap, drives, timeline)
+        try:
+            added = _trims(played_plan, planned, tones, drives, snap.grid, tolerance) if weights is not None else []
+            break
+        except RenderError as err:  # trims too strong on this loop: try the next cheapest
+            refusal = err
+    else:
+        raise refusal
+    plan, hw, chain = played_plan, played_plan.hardware, played_plan.chain
+    tones.update({t.tone.label: t.tone for t in added})
+    rendered = _with_tones(plan, [t.tone for t in added])
+    loops, crest = _stabilise_loops(rendered, tones, snap)
+    cores = tuple(_core_program(rendered, name, tones, loops[name], timeline, snap.grid) for name in ("rabi", "raman"))
+    played = _as_played(rendered, tones, cores, snap.grid)
+    model, beats = realised_model(plan.params.spin, chain, drives, np.asarray(plan.atom_hz),
+                                  [played[label] for label in _segment(rendered, STABILISE).tones], set(plan.intended),
+                                  hw.budget.guard_band)
     deviation = model_deviation(planned, model, plan.params.gamma)
-    errors = {t.label: tones[t.label].rf_hz - t.rf_hz for t in plan.tones}
+    errors = {t.label: tones[t.label].frequency_hz - t.frequency_hz for t in plan.tones}
+    trim_labels = {t.tone.label for t in added}
     if tolerance is not None:
-        _check_model(plan, planned, model, deviation, beats, tolerance, snap.grid, errors)
+        _check_model(plan, planned, model, deviation, [b for b in beats if b.tones[0] not in trim_labels],
+                     tolerance, snap.grid, errors)
     report = RenderReport(
         grid=snap.grid, repeats=timeline.repeats, tolerance=tolerance, tone_errors_hz=errors,
         amplitude_errors={label: abs(t.volts / tones[label].volts) - 1 for label, t in played.items()},
         detuning_errors=model.detunings - planned.detunings, deviation=deviation,
-        memory={c.core: memory_report(c, hw.awg.memory_samples) for c in cores}, channels=channel_report(plan, cores),
+        memory={c.core: memory_report(c, hw.awg.memory_samples) for c in cores}, channels=channel_report(rendered, cores),
         pi2_phase_corrections=corrections, crest_phases=crest, beats=tuple(beats),
-        timeline=timeline_report(plan, timeline.durations(), fs),
+        timeline=timeline_report(plan, timeline.durations(), fs), trims=tuple(added), rabi_lo_hz=hw.rabi.lo_hz,
     )
     return HdawgProgram(hw.awg.device, hw.awg.serial, fs, hw.awg.memory_samples, cores,
-                        tuple({**tones, **played}.values()), model, report, driver_nodes(plan, cores, trigger_input))
+                        tuple({**tones, **played}.values()), model, report, driver_nodes(rendered, cores, trigger_input))
 
 
 # -- plan -> timeline and tones -----------------------------------------------------------------
@@ -195,6 +219,68 @@ def _timeline(plan: HardwarePlan, grid: Grid, edge: int) -> Timeline:
     repeats = max(1, -(-(stabilise - 2 * edge) // grid.samples))
     return Timeline(ramp if ramp == 0 else max(ramp, 32), edge, grid.samples, repeats, dark, pi2,
                     max(1, round((readout - edge // 2) / MARKER_CHUNK)))
+
+
+def _on_grid(chain, grid: Grid, microwave_hz: float) -> float:
+    """The playable microwave frequency nearest ``microwave_hz``: its IF rounded to the grid."""
+    return chain.physical_hz("rabi", grid.bin(chain.awg_hz("rabi", float(microwave_hz))) * grid.spacing_hz)
+
+
+def _trims(plan: HardwarePlan, planned: EffectiveModel, tones: dict[str, Tone], drives: np.ndarray, grid: Grid,
+           tolerance: float) -> list[Trim]:
+    """Detuning trims (render_trim) when a drive's grid error moves its detuning beyond
+    ``tolerance`` / 2 x Gamma (the drive anchors' share); none otherwise."""
+    playing = [tones[label] for label in _segment(plan, STABILISE).tones]
+    untrimmed, _ = realised_model(plan.params.spin, plan.chain, drives, np.asarray(plan.atom_hz), playing,
+                                  set(plan.intended), plan.hardware.budget.guard_band)
+    errors = untrimmed.detunings - planned.detunings
+    if np.max(np.abs(errors)) <= tolerance * plan.params.gamma / 2:
+        return []
+    trims = detuning_trims(plan.chain, drives, errors, lambda hz: _on_grid(plan.chain, grid, hz))
+    cost, allowed = trim_infidelity(trims), TRIM_SHARE * plan.hardware.budget.infidelity
+    if cost > allowed:
+        worst = max(trims, key=lambda t: t.theta)
+        raise RenderError(
+            f"render: the detuning trims would cost 1 - F <= {cost:.3g} (limit {allowed:.3g} = {TRIM_SHARE:g} x [budget] "
+            f"infidelity); the strongest, '{worst.tone.label}', shifts its ensemble by {worst.shift / TWO_PI:+.4g} Hz "
+            f"from {worst.offset_hz / 1e3:+.4g} kHz (theta = {worst.theta:.3g}): the grid of {grid.samples} samples "
+            f"({grid.spacing_hz:.4g} Hz) misses the drives by too much; a longer loop ([awg] memory_samples) or wider "
+            "drive spacing (gradient) helps"
+        )
+    unmodelled = higher_order_shift(trims)
+    limit = tolerance * plan.params.gamma / 2
+    if trims and unmodelled.max() > limit:
+        worst = trims[int(np.argmax(unmodelled))]
+        raise RenderError(
+            f"render: detuning trim '{worst.tone.label}' must shift its ensemble by {worst.shift / TWO_PI:+.4g} Hz "
+            f"(theta = Omega/nu = {worst.theta:.3g}); its fourth-order shift, ~{unmodelled.max() / TWO_PI:.3g} Hz, "
+            f"exceeds {limit / TWO_PI:.3g} Hz (tolerance/2 x Gamma): the grid of {grid.samples} samples "
+            f"({grid.spacing_hz:.4g} Hz) misses the drives by too much; a longer loop ([awg] memory_samples) or "
+            "wider drive spacing (gradient) helps"
+        )
+    return trims
+
+
+def _retuned_lo(plan: HardwarePlan, shift_hz: float) -> HardwarePlan:
+    """The plan with its Rabi LO moved by ``shift_hz`` (render_grid centres the drives' grid errors
+    with it): the microwave frequencies of every Rabi tone stay, their IFs move; a common shift
+    of the drives leaves every drive difference, hence every Raman resonance, unchanged."""
+    if shift_hz == 0.0:
+        return plan
+    rabi = plan.hardware.rabi
+    moved = replace(plan, hardware=replace(plan.hardware, rabi=replace(rabi, lo_hz=rabi.lo_hz + shift_hz)))
+    chain = moved.chain
+    tones = tuple(replace(t, rf_hz=chain.awg_hz("rabi", t.frequency_hz)) if t.chain == "rabi" else t for t in plan.tones)
+    return replace(moved, tones=tones)
+
+
+def _with_tones(plan: HardwarePlan, extra: list[Tone]) -> HardwarePlan:
+    """The plan with ``extra`` tones playing during the stabilise segment (the trims)."""
+    if not extra:
+        return plan
+    segments = tuple(replace(s, tones=s.tones + tuple(t.label for t in extra)) if s.name == STABILISE else s
+                     for s in plan.segments)
+    return replace(plan, tones=plan.tones + tuple(extra), segments=segments)
 
 
 def _retuned_tones(plan: HardwarePlan, snap: Snap, drives: np.ndarray, timeline: Timeline):
@@ -356,7 +442,7 @@ def _check_model(plan: HardwarePlan, planned: EffectiveModel, model: EffectiveMo
         drift = ", ".join(f"'{t.label}' {errors[t.label]:+.3g} Hz" for t in plan.tones_with_role("rabi"))
         raise RenderError(f"render: ensemble {worst + 1}'s detuning moves by {deviation['detunings']:.3g} Gamma "
                           f"on the grid of {grid.samples} samples (tolerance {tolerance:g}); drive errors: {drift}")
-    for quantity, limit in (("rabi", tolerance), ("couplings", tolerance * coupling_scale)):
+    for quantity, limit in (("rabi", tolerance), ("couplings", tolerance * coupling_scale), ("dephasing", tolerance)):
         if deviation[quantity] > limit:
             raise RenderError(f"render: the rendered {quantity} deviate by {deviation[quantity]:.3g} (limit {limit:.3g}) "
                               f"from the plan's on the grid of {grid.samples} samples")

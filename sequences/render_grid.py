@@ -23,15 +23,20 @@ Snapping (integers on the grid):
 Anchors split the tolerance in halves: each drive must land within ``tolerance`` / 2 x Gamma / 2 pi
 (its own detuning error), each root's photon within ``tolerance`` / 2 x min |D + i kappa/2| / (number
 of sets) (a union bound over the sets that add up in one J_ml, whose self terms shift the detunings
-too). The search takes the smallest N (least memory) that satisfies every anchor; the effective
+too; sets far off the cavity, which no grid step can move enough, take only their worst case and
+leave the rest of the bound to the others -- typically the Gamma comb). The search takes the smallest N (least memory) that satisfies every anchor; the effective
 model of the snapped tones (:mod:`labctl.sequences.render`) then checks the whole result. Without
 a tolerance (best effort) it takes the N that keeps the Raman anchors and minimises the worst drive
-error, so that the couplings stay right and only the detunings carry the grid error.
+error, so that the couplings stay right and only the detunings carry the grid error. With
+``trims`` (the default of render_hdawg), a tolerance that no loop meets falls back to that same loop:
+the renderer then cancels the remaining drive errors with detuning trims (render_trim).
 
 Bounds on N (:func:`loop_range`): memory; a grid step above 4 static tolerances of
 :mod:`labctl.sequences.effective` (a product that is not exactly static must not look static); and
 a grid step below epsilon_min / 4, the closest unwanted product of the plan, which snapping moves
-by at most 4 g and must not make static (best effort relaxes this to: no two tones on one line).
+by at most 4 g and must not make static. When memory cannot afford that, only: no two tones on one
+line; every product is then an integer multiple of g off resonance, and the effective model of the
+snapped tones (render.py, step 4) refuses any that became static or exceed the beat tolerance.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ TWO_PI = 2 * np.pi
 GRANULE = 16
 MIN_SAMPLES = 32
 _CHUNK = 1 << 16
+#: Loops tried, cheapest first, when the drives need detuning trims (render_trim).
+TRIM_CANDIDATES = 64
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,8 @@ class Snap:
     grid: Grid
     rf_hz: dict[str, float]
     phase_groups: tuple[tuple[str, ...], ...]
+    drive_bins: tuple[int, ...] = ()
+    lo_shift_hz: float = 0.0
 
 
 def grid_error_hz(hz: float, samples: np.ndarray | int, sample_rate_hz: float) -> np.ndarray:
@@ -117,12 +126,14 @@ def grid_error_hz(hz: float, samples: np.ndarray | int, sample_rate_hz: float) -
     return (np.rint(x) - x) * sample_rate_hz / np.asarray(samples, dtype=float)
 
 
-def product_offsets(plan: HardwarePlan, raman: list[Tone]) -> tuple[np.ndarray, float]:
+def product_offsets(plan: HardwarePlan, raman: list[Tone], rf: np.ndarray | None = None,
+                    drive: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """epsilon (Hz) of every Raman product (j', j) on every ensemble pair (m, l), indexed
-    [j', j, m, l]: order (RF_j' - RF_j) - (f~_l - f~_m); and the static tolerance (effective.py)."""
+    [j', j, m, l]: order (RF_j' - RF_j) - (f~_l - f~_m); and the static tolerance (effective.py).
+    ``rf`` and ``drive`` (microwave, Hz) default to the plan's."""
     order = plan.hardware.raman.aom_order
-    rf = np.array([t.rf_hz for t in raman])
-    drive = np.asarray(plan.drive_hz)
+    rf = np.array([t.rf_hz for t in raman]) if rf is None else np.asarray(rf)
+    drive = np.asarray(plan.drive_hz) if drive is None else np.asarray(drive)
     eps = order * (rf[:, None] - rf[None, :])[:, :, None, None] - (drive[None, :] - drive[:, None])[None, None]
     return eps, static_tolerance(rf, drive)
 
@@ -159,7 +170,11 @@ def _linked_sets(plan: HardwarePlan, raman: list[Tone], links: np.ndarray) -> li
     return sets
 
 
-def _anchors(plan: HardwarePlan, raman: list[Tone], sets: list[LinkedSet], tolerance: float) -> list[Anchor]:
+def _anchors(plan: HardwarePlan, raman: list[Tone], sets: list[LinkedSet], tolerance: float,
+             coarsest_hz: float) -> list[Anchor]:
+    """Drive and Raman anchors (module docstring). The sets' photon errors add up, sum err_s / reach_s
+    <= tolerance / 2: a set whose reach is so large that even the coarsest grid step (``coarsest_hz``)
+    keeps it far inside takes at most (coarsest / 2) / reach; the rest is shared by the others."""
     chain = plan.chain
     gamma_hz = plan.params.gamma / TWO_PI
     labels = {t.ensembles[0]: t.label for t in plan.tones_with_role("rabi")}
@@ -168,9 +183,13 @@ def _anchors(plan: HardwarePlan, raman: list[Tone], sets: list[LinkedSet], toler
         label = labels.get(l, f"drive {l}")
         anchors.append(Anchor(label, chain.awg_hz("rabi", float(f)), tolerance * gamma_hz / 2,
                               f"tone '{label}' (the detuning of ensemble {l})", "drive"))
-    for linked in sets:
+    reach = np.array([linked.reach_hz for linked in sets])
+    free = coarsest_hz / 2 < tolerance * reach / (2 * len(sets))  # never binding: worst case err = g / 2
+    share = (tolerance / 2 - np.sum(coarsest_hz / 2 / reach[free])) / max(1, int(np.sum(~free)))
+    for linked, unbound in zip(sets, free):
         root = raman[linked.members[0]]
-        anchors.append(Anchor(root.label, linked.photon_hz, tolerance * linked.reach_hz / (2 * len(sets)),
+        allowed = coarsest_hz / 2 if unbound else share * linked.reach_hz
+        anchors.append(Anchor(root.label, linked.photon_hz, allowed,
                               f"the photon of tone '{root.label}' through ensemble {linked.ensemble + 1} (the photon "
                               f"detunings of {len(linked.members)} linked Raman tone(s))", "raman"))
     return anchors
@@ -190,12 +209,12 @@ def _samples_for(spacing_hz: float, fs: float) -> int:
     return max(MIN_SAMPLES, -(-int(np.ceil(fs / spacing_hz)) // GRANULE) * GRANULE)
 
 
-def loop_range(plan: HardwarePlan, max_samples: int, closest_hz: float, strict: bool) -> tuple[int, int]:
+def loop_range(plan: HardwarePlan, max_samples: int, closest_hz: float) -> tuple[int, int]:
     """Allowed loop lengths [N_min, N_max] (multiples of 16). N_max: memory, and a grid step above
     4 static tolerances. N_min: a grid step g <= epsilon_min / 4, since snapping moves a product's
     epsilon by at most 4 g (two tones of linked sets and two drives) and none may become static;
-    when memory cannot afford it and ``strict`` is False (best effort), only g <= half the
-    closest two tones of a chain, so that no two tones share a line."""
+    when memory cannot afford it, only g <= half the closest two tones of a chain, so that no two
+    tones share a line (the snapped products are then checked one by one, module docstring)."""
     fs = plan.hardware.awg.sample_rate_hz
     tones_hz = np.array([abs(t.rf_hz) for t in plan.tones] + list(plan.drive_hz))
     upper = min(max_samples, int(fs / (4 * static_tolerance(tones_hz)))) // GRANULE * GRANULE
@@ -203,7 +222,7 @@ def loop_range(plan: HardwarePlan, max_samples: int, closest_hz: float, strict: 
         raise RenderError(f"render: no loop fits: at most {max(max_samples, 0)} samples are left for the stabilise loop "
                           f"([awg] memory_samples = {plan.hardware.awg.memory_samples}); the HDAWG needs >= {MIN_SAMPLES}")
     lower = _samples_for(closest_hz / 4, fs)
-    if lower > upper and not strict:
+    if lower > upper:
         lower = _samples_for(closest_tones_hz(plan) / 2, fs)
     if lower > upper:
         raise RenderError(
@@ -252,6 +271,46 @@ def best_loop(anchors: list[Anchor], sample_rate_hz: float, lo: int, hi: int) ->
     return lo
 
 
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row-wise weighted median of ``values`` (rows x k): the shift s minimising sum_k w_k |v_k - s|."""
+    order = np.argsort(values, axis=1)
+    v = np.take_along_axis(values, order, axis=1)
+    w = np.cumsum(np.asarray(weights)[order], axis=1)
+    index = np.argmax(w >= w[:, -1:] / 2, axis=1)
+    return v[np.arange(len(v)), index]
+
+
+def trim_loops(anchors: list[Anchor], weights: np.ndarray, sample_rate_hz: float, lo: int, hi: int, centre: bool,
+               count: int, sideband: int = 1) -> list[int]:
+    """The ``count`` N in [lo, hi] that keep every Raman anchor and cost the detuning trims least,
+    cheapest first. A trim's shift e_k from nu_k away needs theta^2 = (Omega / nu)^2 = 2 |e| / nu and
+    leaves out ~ theta^2 / 4 x e = e^2 / 2 nu (render_trim). Cost: sum_k w_k |e_k - s| (w_k = 1 / nu_k),
+    with s the common shift a retuned LO provides (``centre``: the weighted median, which minimises
+    it; else s = 0); loops whose e^2 / 2 nu exceeds a drive's tolerance are out. Falls back to
+    :func:`best_loop` when no N keeps the anchors."""
+    drives = [a for a in anchors if a.kind == "drive"]
+    hard = [a for a in anchors if a.kind == "raman"]
+    limits = np.array([a.tolerance_hz for a in drives])
+    weights = np.asarray(weights)
+    n = np.arange(lo, hi + 1, GRANULE, dtype=np.int64)
+    cost = np.empty(n.size)
+    for start in range(0, n.size, _CHUNK):
+        part = n[start:start + _CHUNK]
+        errors = np.stack([grid_error_hz(a.hz, part, sample_rate_hz) for a in drives], axis=1)
+        shift = weighted_median(errors, weights) if centre else np.zeros(part.size)
+        residual = errors - shift[:, None]
+        chunk = np.sum(np.asarray(weights) * np.abs(residual), axis=1)
+        chunk[np.any(weights * residual**2 / 2 > limits, axis=1)] = np.inf
+        for a in hard:  # a root's photon follows the drives' common shift (the retuned LO), render.py
+            chunk[np.abs(grid_error_hz(a.hz + sideband * shift, part, sample_rate_hz)) > a.tolerance_hz] = np.inf
+        cost[start:start + part.size] = chunk
+    finite = np.flatnonzero(np.isfinite(cost))
+    if not finite.size:
+        return [best_loop(anchors, sample_rate_hz, lo, hi)]
+    best = finite[np.argsort(cost[finite], kind="stable")[:count]]
+    return [int(k) for k in n[best]]
+
+
 def _refusal(anchors: list[Anchor], fs: float, lo: int, hi: int, tolerance: float) -> RenderError:
     samples = best_loop(anchors, fs, lo, hi)
     ratios = [(abs(float(grid_error_hz(a.hz, samples, fs))) / a.tolerance_hz, a) for a in anchors]
@@ -261,47 +320,96 @@ def _refusal(anchors: list[Anchor], fs: float, lo: int, hi: int, tolerance: floa
         f"render: no loop of {lo}..{hi} samples puts every tone on its grid within tolerance {tolerance:g}: "
         f"on the best, N = {samples} (grid {fs / samples:.6g} Hz), {worst.what} is {error:+.4g} Hz off, "
         f"{ratio:.3g} x its tolerance ({worst.tolerance_hz:.3g} Hz); a longer loop needs more waveform memory "
-        "([awg] memory_samples), or the drives need an oscillator each"
+        "([awg] memory_samples), or detuning trims (render_hdawg(..., trims=True))"
     )
 
 
 def snap_plan(plan: HardwarePlan, tolerance: float | None, max_samples: int, reference: float,
-              samples: int | None = None) -> Snap:
+              samples: int | None = None, trim_weights: np.ndarray | None = None) -> Snap:
     """Choose the loop (``samples`` if given; else the smallest within ``tolerance``, or with
-    ``tolerance=None`` the best within memory, anchors weighted by the ``reference`` tolerance)
-    and put every tone of the plan on its grid (module docstring)."""
+    ``tolerance=None`` the best within memory, anchors weighted by the ``reference`` tolerance;
+    with ``trim_weights`` (1 / trim offset per ensemble), when no loop meets the tolerance, the
+    cheapest to trim, :func:`trim_loops`) and put every tone of the plan on its grid (module docstring)."""
+    return next(snaps(plan, tolerance, max_samples, reference, samples, trim_weights))
+
+
+def snaps(plan: HardwarePlan, tolerance: float | None, max_samples: int, reference: float,
+          samples: int | None = None, trim_weights: np.ndarray | None = None):
+    """The snaps of :func:`snap_plan`, best first: with ``trim_weights`` the next cheapest loops
+    follow (for a caller whose trims refuse the first); a RenderError when none is left."""
     fs = plan.hardware.awg.sample_rate_hz
     raman = [t for t in plan.tones if t.chain == "raman"]
     eps, static = product_offsets(plan, raman) if raman else (np.zeros((0, 0, 0, 0)), 0.0)
     links = static_links(eps, static)
     sets = _linked_sets(plan, raman, links)
-    anchors = _anchors(plan, raman, sets, reference if tolerance is None else tolerance)
-    lo, hi = loop_range(plan, max_samples, closest_product_hz(eps, static), tolerance is not None)
+    centre = trim_weights if trim_weights is not None and plan.hardware.rabi.lo_resolution_hz > 0 else None
+    lo, hi = loop_range(plan, max_samples, closest_product_hz(eps, static))
+    anchors = _anchors(plan, raman, sets, reference if tolerance is None else tolerance, fs / lo)
     if samples is None:
-        samples = best_loop(anchors, fs, lo, hi) if tolerance is None else smallest_loop(anchors, fs, lo, hi)
-        if samples is None:
+        chosen = best_loop(anchors, fs, lo, hi) if tolerance is None else smallest_loop(anchors, fs, lo, hi)
+        candidates = [chosen] if chosen is not None else []
+        if not candidates and trim_weights is not None:
+            candidates = trim_loops(anchors, trim_weights, fs, lo, hi, centre is not None, TRIM_CANDIDATES,
+                                    plan.hardware.rabi.sideband)
+        if not candidates:
             raise _refusal(anchors, fs, lo, hi, tolerance)
     elif samples % GRANULE or not lo <= samples <= hi:
         raise RenderError(f"render: loop of {samples} samples: must be a multiple of {GRANULE} in [{lo}, {hi}]")
-    grid = Grid(samples, fs)
-    drive_bins = np.array([grid.bin(plan.chain.awg_hz("rabi", float(f))) for f in plan.drive_hz])
+    else:
+        candidates = [samples]
+    yielded, first = False, None
+    for n in candidates:
+        snap, turned = _snap(plan, raman, links, sets, eps, static, Grid(n, fs), centre)
+        if turned:
+            first = first or (n, turned[0])
+        else:
+            yielded = True
+            yield snap
+    if yielded:  # the caller refused them all and says why
+        return
+    n, (jp, j, m, l) = first
+    raise RenderError(
+        f"render: on the grid of {n} samples ({fs / n:.4g} Hz; {len(candidates)} loop(s) tried) "
+        f"the product of tones '{raman[jp].label}' x '{raman[j].label}' on ensembles ({m + 1}, {l + 1}), "
+        f"{eps[jp, j, m, l]:+.4g} Hz off resonance in the plan, turns static: a finer grid (more memory) is needed"
+    )
+
+
+def _snap(plan: HardwarePlan, raman: list[Tone], links: np.ndarray, sets: list[LinkedSet], eps: np.ndarray,
+          static: float, grid: Grid, centre: np.ndarray | None) -> tuple[Snap, list[tuple[int, int, int, int]]]:
+    """Every tone on ``grid``; and the unwanted products the snapping made static (j', j, m, l).
+    With ``centre`` (weights per drive), the Rabi LO moves the drives by the weighted median of
+    their errors (in ``[rabi] lo_resolution_hz`` steps) and the Raman roots follow it."""
+    rabi = plan.hardware.rabi
+    intermediate = np.array([plan.chain.awg_hz("rabi", float(f)) for f in plan.drive_hz])
+    drive_bins = np.rint(intermediate / grid.spacing_hz).astype(np.int64)
+    lo_shift = 0.0
+    if centre is not None:
+        shift = float(weighted_median((drive_bins * grid.spacing_hz - intermediate)[None, :], centre)[0])
+        lo_shift = rabi.lo_resolution_hz * round(-rabi.sideband * shift / rabi.lo_resolution_hz)  # IF += shift
     rf = {t.label: grid.bin(t.rf_hz) * grid.spacing_hz for t in plan.tones if t.chain == "rabi"}
-    raman_bins = _raman_bins(plan, raman, links, sets, drive_bins, grid)
+    raman_bins = _raman_bins(plan, raman, links, sets, drive_bins, grid, lo_shift)
     rf.update({t.label: float(k) * grid.spacing_hz for t, k in zip(raman, raman_bins)})
     lines: dict[tuple[str, int], Tone] = {}
     for t in plan.tones:  # tones of one frequency (a drive and its pi/2 pulse) may share a line
         other = lines.setdefault((t.chain, grid.bin(rf[t.label])), t)
         if other.frequency_hz != t.frequency_hz:
             raise RenderError(f"render: tones '{other.label}' and '{t.label}' land on the same line of the "
-                              f"{samples}-sample grid ({grid.spacing_hz:.4g} Hz)")
+                              f"{grid.samples}-sample grid ({grid.spacing_hz:.4g} Hz)")
     groups = tuple(tuple(raman[j].label for j in linked.members) for linked in sets)
-    return Snap(grid, rf, groups)
+    turned: list[tuple[int, int, int, int]] = []
+    if raman:
+        drives = np.array([plan.chain.physical_hz("rabi", k * grid.spacing_hz) + lo_shift for k in drive_bins])
+        snapped, tolerance = product_offsets(plan, raman, raman_bins * grid.spacing_hz, drives)
+        new = (np.abs(snapped) <= tolerance) & (np.abs(eps) > static)
+        turned = [tuple(int(i) for i in row) for row in np.argwhere(new)]
+    return Snap(grid, rf, groups, tuple(int(k) for k in drive_bins), lo_shift), turned
 
 
 def _raman_bins(plan: HardwarePlan, raman: list[Tone], links: np.ndarray, sets: list[LinkedSet],
-                drive_bins: np.ndarray, grid: Grid) -> np.ndarray:
-    """Grid integers of the Raman tones: each root so that its photon rounds (LinkedSet), the rest
-    follow the links."""
+                drive_bins: np.ndarray, grid: Grid, lo_shift_hz: float = 0.0) -> np.ndarray:
+    """Grid integers of the Raman tones: each root so that its photon rounds (LinkedSet) with the
+    drives moved by ``lo_shift_hz`` (a retuned Rabi LO), the rest follow the links."""
     order, sideband = plan.hardware.raman.aom_order, plan.hardware.rabi.sideband
     step = order * sideband
     offsets = step * (drive_bins[links[:, 3]] - drive_bins[links[:, 2]])  # k_j' - k_j per link
@@ -312,7 +420,7 @@ def _raman_bins(plan: HardwarePlan, raman: list[Tone], links: np.ndarray, sets: 
     bins = np.zeros(len(raman), dtype=np.int64)
     for linked in sets:
         root = linked.members[0]
-        bins[root] = order * (grid.bin(linked.photon_hz) - sideband * drive_bins[linked.ensemble])
+        bins[root] = order * (grid.bin(linked.photon_hz - lo_shift_hz) - sideband * drive_bins[linked.ensemble])
         queue, seen = deque([root]), {root}
         while queue:
             j = queue.popleft()

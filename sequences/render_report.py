@@ -11,6 +11,7 @@ from labctl.sequences.effective import Beat, EffectiveModel
 from labctl.sequences.plan_types import HardwarePlan
 from labctl.sequences.render_grid import Grid
 from labctl.sequences.render_seqc import CoreProgram
+from labctl.sequences.render_trim import trim_infidelity
 from labctl.sequences.render_wave import DAC_CODES
 
 
@@ -34,6 +35,13 @@ class RenderReport:
     crest_phases: dict[str, float]
     beats: tuple[Beat, ...]
     timeline: dict[str, dict]
+    trims: tuple = ()
+    rabi_lo_hz: float = 0.0
+
+    @property
+    def trim_infidelity(self) -> float:
+        """Bound on the detuning trims' cost, 1 - F (render_trim)."""
+        return trim_infidelity(list(self.trims))
 
     def summary(self) -> dict:
         return {
@@ -50,6 +58,9 @@ class RenderReport:
             "crest_phases_rad": dict(self.crest_phases),
             "beats": [b.to_dict() for b in self.beats],
             "timeline": self.timeline,
+            "rabi_lo_hz": self.rabi_lo_hz,
+            "trims": [t.to_dict() for t in self.trims],
+            "trim_infidelity_bound": self.trim_infidelity,
         }
 
 
@@ -64,6 +75,7 @@ def model_deviation(planned: EffectiveModel, rendered: EffectiveModel, gamma: fl
         "decay": float(np.max(np.abs(rendered.decay - planned.decay))) / gamma,
         "nonchiral": float(np.max(np.abs(rendered.nonchiral - planned.nonchiral))) / gamma,
         "twist": float(np.max(np.abs(rendered.twist - planned.twist))) / gamma,
+        "dephasing": float(np.max(np.abs(rendered.local_dephasing - planned.local_dephasing))) / gamma,
     }
 
 

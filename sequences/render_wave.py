@@ -36,6 +36,7 @@ DAC_CODES = 32767
 _BLOCK = 4096
 _ROWS = 1024  # blocks per matrix product: 4 M samples of complex64 at a time
 _CREST_SAMPLES = 8192
+_CODE_CHUNK = 1 << 18
 _CREST_TRIALS = 48
 
 
@@ -81,7 +82,11 @@ def tone_signal(bins: np.ndarray, amplitudes: np.ndarray, period: int, start: in
 def dac_codes(values: np.ndarray) -> np.ndarray:
     """int16 DAC codes of samples given in units of full scale; |values| <= 1 must hold (checked by
     the caller, who can name the channel), else a code would wrap."""
-    return np.rint(values * DAC_CODES).astype(np.int16)
+    out = np.empty(len(values), dtype=np.int16)
+    for start in range(0, len(values), _CODE_CHUNK):  # in cache-sized pieces: the loop can be 64 M samples
+        chunk = values[start:start + _CODE_CHUNK] * np.float32(DAC_CODES)
+        out[start:start + _CODE_CHUNK] = np.rint(chunk, out=chunk)
+    return out
 
 
 def line_amplitudes(real: np.ndarray, imag: np.ndarray | None, bins: np.ndarray, period: int) -> np.ndarray:

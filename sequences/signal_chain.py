@@ -43,7 +43,7 @@ from labctl.sequences.calibration import Calibration
 from labctl.sequences.hardware import Hardware
 
 #: What a tone is for.
-ROLES = ("rabi", "gamma_comb", "chi_pair", "chi_mirror", "pi2")
+ROLES = ("rabi", "gamma_comb", "chi_pair", "chi_mirror", "pi2", "trim")
 
 
 @dataclass(frozen=True)
