@@ -345,14 +345,15 @@ def snaps(plan: HardwarePlan, tolerance: float | None, max_samples: int, referen
     centre = trim_weights if trim_weights is not None and plan.hardware.rabi.lo_resolution_hz > 0 else None
     lo, hi = loop_range(plan, max_samples, closest_product_hz(eps, static))
     anchors = _anchors(plan, raman, sets, reference if tolerance is None else tolerance, fs / lo)
+    searched = [a for a in anchors if a.kind == "drive" or a.tolerance_hz < fs / lo / 2]  # the rest always holds
     if samples is None:
-        chosen = best_loop(anchors, fs, lo, hi) if tolerance is None else smallest_loop(anchors, fs, lo, hi)
+        chosen = best_loop(searched, fs, lo, hi) if tolerance is None else smallest_loop(searched, fs, lo, hi)
         candidates = [chosen] if chosen is not None else []
         if not candidates and trim_weights is not None:
-            candidates = trim_loops(anchors, trim_weights, fs, lo, hi, centre is not None, TRIM_CANDIDATES,
+            candidates = trim_loops(searched, trim_weights, fs, lo, hi, centre is not None, TRIM_CANDIDATES,
                                     plan.hardware.rabi.sideband)
         if not candidates:
-            raise _refusal(anchors, fs, lo, hi, tolerance)
+            raise _refusal(searched, fs, lo, hi, tolerance)
     elif samples % GRANULE or not lo <= samples <= hi:
         raise RenderError(f"render: loop of {samples} samples: must be a multiple of {GRANULE} in [{lo}, {hi}]")
     else:
