@@ -4,7 +4,8 @@
                          regimes of Sec. III.B (the main job until the dry run lands);
 ``labctl steady-state``  figures of merit for parameters given on the command line;
 ``labctl compile``       a target file -> model parameters and predicted figures of merit;
-``labctl plan``          a target on a lab (hardware + calibration files) -> hardware plan.
+``labctl plan``          a target on a lab (hardware + calibration files) -> hardware plan;
+``labctl render``        the plan rendered into HDAWG programs, compiled, written to a folder.
 
 User mistakes end in one line on stderr and exit status 2, never in a traceback.
 """
@@ -120,6 +121,38 @@ def plan_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def render_cmd(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from labctl.sequences import compile_program, compile_target, plan, render_hdawg
+    from labctl.sequences.render_files import save_program
+
+    lab = Path(args.lab)
+    planned = plan(compile_target(args.target), lab / "hardware.toml", lab / "calibration.toml")
+    program = render_hdawg(planned, trims=not args.no_trims)
+    compiled = compile_program(program)
+    r = program.report
+    print(f"HDAWG program for '{planned.hardware.name}' ({program.device} {program.serial}, "
+          f"{program.sample_rate_hz / 1e9:g} GSa/s)")
+    print(f"  stabilise loop: {r.grid.samples} samples ({r.grid.loop_s * 1e3:.4g} ms, grid {r.grid.spacing_hz:.6g} Hz) "
+          f"x {r.repeats}")
+    print(f"  set the Rabi LO to {r.rabi_lo_hz:.3f} Hz ({r.rabi_lo_hz - planned.hardware.rabi.lo_hz:+.3f} Hz from [rabi] lo_hz)")
+    for trim in r.trims:
+        print(f"  trim {trim.tone.ensembles[0]}: {trim.offset_hz / 1e3:+.4g} kHz from its drive, "
+              f"Omega/2pi = {abs(trim.tone.coupling_hz):.4g} Hz, shift {trim.shift / (2 * math.pi):+.4g} Hz")
+    if r.trims:
+        print(f"  trims cost 1 - F <= {r.trim_infidelity:.2g}")
+    print("  rendered model vs plan (units of Gamma): "
+          + ", ".join(f"{k} {v:.2g}" for k, v in r.deviation.items()))
+    for core in program.cores:
+        m = r.memory[core.core]
+        print(f"  core {core.core} ({core.chain}): {m['samples_per_channel']} samples/channel "
+              f"({m['fraction']:.1%} of memory), compiled ELF {len(compiled[core.core].elf)} bytes")
+    written = save_program(program, args.out, compiled, planned.params.gamma)
+    print(f"  wrote {len(written)} files to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labctl", description="Experiment control for dissipatively entangled spin ensembles")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the plan as JSON here")
     p.add_argument("--plot", help="draw the plan (PNG) here")
     p.set_defaults(func=plan_cmd)
+    p = sub.add_parser("render", help="plan a target on a lab and render it into compiled HDAWG programs")
+    p.add_argument("target", help="target TOML file (see examples/targets)")
+    p.add_argument("--lab", required=True, help="folder with hardware.toml and calibration.toml (e.g. examples/lab4)")
+    p.add_argument("--out", required=True, help="folder for the SeqC sources, waveforms (.npz), ELFs and render.json")
+    p.add_argument("--no-trims", action="store_true", help="refuse rather than trim drives the grid cannot hold")
+    p.set_defaults(func=render_cmd)
     return parser
 
 

@@ -169,7 +169,7 @@ def from_dict(data: dict[str, Any]) -> HardwarePlan:
 def save_plan(plan: HardwarePlan, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_dict(plan), indent=1, default=_json_default))
+    path.write_text(json.dumps(to_dict(plan), indent=1, default=json_default))
     return path
 
 
@@ -184,7 +184,8 @@ def load_plan(path: str | Path) -> HardwarePlan:
     return from_dict(data)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps(..., default=json_default)``: numpy scalars and arrays as plain numbers and lists."""
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -1,5 +1,8 @@
-"""The command line: the README's main job, target compilation and planning, and clean errors."""
+"""The command line: the README's main job, target compilation, planning and rendering, and clean errors."""
 
+import json
+
+import numpy as np
 import pytest
 
 from labctl.cli import main
@@ -24,6 +27,23 @@ def test_plan_writes_json_and_png(tmp_path, capsys):
     assert "predicted infidelity by source" in text and out.stat().st_size > 0 and png.stat().st_size > 0
 
 
+def test_render_writes_compiled_programs_waveforms_and_settings(tmp_path, capsys):
+    assert main(["render", "examples/targets/dimerized.toml", "--lab", "examples/lab4", "--out", str(tmp_path)]) == 0
+    assert "set the Rabi LO to" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "core0_rabi.elf", "core0_rabi.npz", "core0_rabi.seqc", "core1_raman.elf", "core1_raman.npz", "core1_raman.seqc",
+        "render.json"]
+    summary = json.loads((tmp_path / "render.json").read_text())
+    assert summary["schema"] == "labctl.hdawg_program" and summary["rabi_lo_hz"] == summary["report"]["rabi_lo_hz"]
+    assert all(trim["theta"] < 0.05 for trim in summary["report"]["trims"])
+    waves = np.load(tmp_path / "core0_rabi.npz")
+    loop = summary["report"]["grid"]["samples"]
+    assert waves["stabilise_loop_out1"].dtype == np.int16 and waves["stabilise_loop_out1"].shape == (loop,)
+    assert np.all(waves["readout_marker_markers"] == 1)
+    assert "waitDigTrigger(1);" in (tmp_path / "core1_raman.seqc").read_text()
+    assert (tmp_path / "core0_rabi.elf").read_bytes()[:4] == b"\x7fELF"
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -31,6 +51,7 @@ def test_plan_writes_json_and_png(tmp_path, capsys):
         (["demo", "--spin", "0.3"], "multiple of 1/2"),
         (["compile", "no/such/target.toml"], "cannot read"),
         (["plan", "examples/targets/dimerized.toml", "--lab", "no/such/lab"], "no such hardware file"),
+        (["render", "examples/targets/dimerized.toml", "--lab", "examples/lab2", "--out", "unused"], "traps 2"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(argv, message, capsys):
