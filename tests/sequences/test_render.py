@@ -32,7 +32,7 @@ from scipy.signal.windows import hann
 
 from labctl.errors import RenderError
 from labctl.sequences import compile_target, plan
-from labctl.sequences.effective import ideal_model, realised_model
+from labctl.sequences.effective import ideal_model, infidelity, realised_model
 from labctl.sequences.render import compile_program, render_hdawg
 from labctl.sequences.render_trim import TRIM_FRACTION
 from labctl.sequences.render_seqc import CoreProgram, Step, Wave, compile_core
@@ -243,6 +243,18 @@ def test_demodulated_waveforms_realise_the_target(plans, rebuilt, lab):
     p = plans(lab)
     model = rebuilt(lab)[0]
     assert_close(model, ideal_model(p.params), p.params.gamma, TOLERANCE, allowance=p.effective_model())
+
+
+@pytest.mark.parametrize("lab, spin", [("L2", 4.0), ("L4", 1.0)])
+def test_demodulated_model_keeps_the_plans_infidelity(plans, programs, rebuilt, lab, spin):
+    """The steady state of the rebuilt model (exact, Liouvillian; L = 2 at S' = 4 as the plan's own
+    budget reduces the spin) is as close to the target as the plan's model: rendering (grid, LO,
+    trims with their bound, quantisation) adds under 10 % of the plan's error budget."""
+    p, program = plans(lab), programs(lab)
+    psi = replace(p.params, spin=spin).steady_state().vector
+    planned = infidelity(p.effective_model().with_spin(spin), psi, unit=p.params.gamma)
+    rendered = infidelity(rebuilt(lab)[0].with_spin(spin), psi, unit=p.params.gamma) + program.report.trim_infidelity
+    assert abs(rendered - planned) <= 0.1 * p.hardware.budget.infidelity
 
 
 @pytest.mark.parametrize("lab", list(LABS))
