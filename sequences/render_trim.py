@@ -22,9 +22,9 @@ In a flat bath the dressing is a local dephasing of rate theta^2 Gamma (Floquet 
 L = 2 agree to 10-25 %; it costs 3-80 theta^2 depending on the state), which
 :func:`~labctl.sequences.effective.realised_model` puts into the effective model with the cavity's
 response at the sideband. Gamma is cavity mediated, and the cavity filters the dressing: with the
-cavity kept (tests/sequences/cavity_reference.py, the toy pair) the fidelity loss is 0.9 theta^2 at
-nu = kappa/4, 0.5 theta^2 at 0.75 kappa and 0.4 theta^2 at 1.5 kappa (sum over the trims), more than
-the filtered dephasing alone predicts at these small offsets. The renderer bounds the cost by
+cavity kept (tests/sequences/cavity_reference.py, the toy pair) the fidelity loss per sum theta^2
+falls with nu / kappa: 0.8-0.95 at nu = kappa/4, 0.5 at 0.75 kappa, 0.35-0.45 at 1.5-2 kappa and
+0.19 at 3.75 kappa -- more than the filtered dephasing alone predicts at these small offsets. The renderer bounds the cost by
 ``TRIM_COST`` x sum theta_k^2 and refuses trims above ``TRIM_SHARE`` of ``[budget] infidelity``; it
 also refuses trims whose fourth-order shift (theta^2 / 4 of the shift; not in the model) exceeds
 the drives' share of the tolerance. A longer loop (smaller errors) or wider drive spacing (larger
