@@ -13,7 +13,8 @@ Scheme
    steps; ``report.rabi_lo_hz`` is what the synthesizer must be set to; the Raman roots follow,
    so every photon detuning stays) and one *detuning trim* per ensemble (render_trim), an
    off-resonant Rabi-chain tone, cancels what is left by its AC Stark shift; a loop whose trims
-   would cost more than their share of the budget is passed over. ``trims=False`` refuses
+   would cost more than their share of the budget is passed over; the shortest loops whose
+   trims cost at most half that share come first (less memory, faster). ``trims=False`` refuses
    instead (RenderError naming the tone and its error). The device's oscillators are not used:
    an HDAWG core has two (four with the MF option) and a plan needs one exact frequency per ensemble.
 2. **Timeline**, in samples (multiples of 16): ramp = silence (the coil is not the AWG's job);
@@ -64,8 +65,8 @@ from labctl.sequences.render_grid import Grid, Snap, snaps
 from labctl.sequences.render_report import (RenderReport, channel_report, driver_nodes, memory_report, model_deviation,
                                             timeline_report)
 from labctl.sequences.render_seqc import CompiledCore, CoreProgram, Step, Wave, compile_core
-from labctl.sequences.render_trim import (TRIM_SHARE, Trim, detuning_trims, higher_order_shift, trim_infidelity,
-                                          trim_offsets)
+from labctl.sequences.render_trim import (TRIM_SHARE, Trim, affordable_errors, detuning_trims, higher_order_shift,
+                                          trim_infidelity, trim_offsets)
 from labctl.sequences.render_wave import (crest_phases, dac_codes, edge_ramp, line_amplitudes, peak, peak_of,
                                           pulse_window, tone_signal)
 from labctl.sequences.signal_chain import Tone
@@ -147,7 +148,7 @@ def render_hdawg(plan: HardwarePlan, *, tolerance: float | None = DEFAULT_TOLERA
     reference = DEFAULT_TOLERANCE if tolerance is None else tolerance
     weights = 1.0 / trim_offsets(plan.drive_hz) if trims and tolerance is not None else None
     planned = plan.effective_model()
-    for snap in snaps(plan, tolerance, budget, reference, loop_samples, weights):
+    for snap in snaps(plan, tolerance, budget, reference, loop_samples, weights, affordable_errors(hw.budget.infidelity)):
         played_plan = _retuned_lo(plan, snap.lo_shift_hz)
         timeline = _timeline(played_plan, snap.grid, edge)
         drives = np.array([played_plan.chain.physical_hz("rabi", k * snap.grid.spacing_hz) for k in snap.drive_bins])

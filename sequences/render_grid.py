@@ -59,7 +59,7 @@ GRANULE = 16
 MIN_SAMPLES = 32
 _CHUNK = 1 << 16
 #: Loops tried, cheapest first, when the drives need detuning trims (render_trim).
-TRIM_CANDIDATES = 64
+TRIM_CANDIDATES = 48
 
 
 @dataclass(frozen=True)
@@ -281,13 +281,15 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def trim_loops(anchors: list[Anchor], weights: np.ndarray, sample_rate_hz: float, lo: int, hi: int, centre: bool,
-               count: int, sideband: int = 1) -> list[int]:
-    """The ``count`` N in [lo, hi] that keep every Raman anchor and cost the detuning trims least,
-    cheapest first. A trim's shift e_k from nu_k away needs theta^2 = (Omega / nu)^2 = 2 |e| / nu and
-    leaves out ~ theta^2 / 4 x e = e^2 / 2 nu (render_trim). Cost: sum_k w_k |e_k - s| (w_k = 1 / nu_k),
-    with s the common shift a retuned LO provides (``centre``: the weighted median, which minimises
-    it; else s = 0); loops whose e^2 / 2 nu exceeds a drive's tolerance are out. Falls back to
-    :func:`best_loop` when no N keeps the anchors."""
+               count: int, sideband: int = 1, affordable: float = 0.0) -> list[int]:
+    """``count`` loops N in [lo, hi] that keep every Raman anchor, for detuning trims. A trim's
+    shift e_k from nu_k away needs theta^2 = (Omega / nu)^2 = 2 |e| / nu and leaves out
+    ~ theta^2 / 4 x e = e^2 / 2 nu (render_trim). Cost: sum_k w_k |e_k - s| (w_k = 1 / nu_k), with s
+    the common shift a retuned LO provides (``centre``: the weighted median, which minimises it;
+    else s = 0); loops whose e^2 / 2 nu exceeds a drive's tolerance are out. The count / 4 shortest
+    loops costing at most ``affordable`` come first (least memory and rendering time), then the
+    ``count`` cheapest.
+    Falls back to :func:`best_loop` when no N keeps the anchors."""
     drives = [a for a in anchors if a.kind == "drive"]
     hard = [a for a in anchors if a.kind == "raman"]
     limits = np.array([a.tolerance_hz for a in drives])
@@ -307,8 +309,9 @@ def trim_loops(anchors: list[Anchor], weights: np.ndarray, sample_rate_hz: float
     finite = np.flatnonzero(np.isfinite(cost))
     if not finite.size:
         return [best_loop(anchors, sample_rate_hz, lo, hi)]
-    best = finite[np.argsort(cost[finite], kind="stable")[:count]]
-    return [int(k) for k in n[best]]
+    shortest = finite[cost[finite] <= affordable][:count // 4]  # ascending N
+    cheapest = finite[np.argsort(cost[finite], kind="stable")[:count]]
+    return list(dict.fromkeys(int(k) for k in n[np.concatenate([shortest, cheapest])]))
 
 
 def _refusal(anchors: list[Anchor], fs: float, lo: int, hi: int, tolerance: float) -> RenderError:
@@ -325,16 +328,17 @@ def _refusal(anchors: list[Anchor], fs: float, lo: int, hi: int, tolerance: floa
 
 
 def snap_plan(plan: HardwarePlan, tolerance: float | None, max_samples: int, reference: float,
-              samples: int | None = None, trim_weights: np.ndarray | None = None) -> Snap:
+              samples: int | None = None, trim_weights: np.ndarray | None = None, affordable: float = 0.0) -> Snap:
     """Choose the loop (``samples`` if given; else the smallest within ``tolerance``, or with
     ``tolerance=None`` the best within memory, anchors weighted by the ``reference`` tolerance;
     with ``trim_weights`` (1 / trim offset per ensemble), when no loop meets the tolerance, the
-    cheapest to trim, :func:`trim_loops`) and put every tone of the plan on its grid (module docstring)."""
-    return next(snaps(plan, tolerance, max_samples, reference, samples, trim_weights))
+    cheapest to trim, or the shortest whose trims cost at most ``affordable``, :func:`trim_loops`)
+    and put every tone of the plan on its grid (module docstring)."""
+    return next(snaps(plan, tolerance, max_samples, reference, samples, trim_weights, affordable))
 
 
 def snaps(plan: HardwarePlan, tolerance: float | None, max_samples: int, reference: float,
-          samples: int | None = None, trim_weights: np.ndarray | None = None):
+          samples: int | None = None, trim_weights: np.ndarray | None = None, affordable: float = 0.0):
     """The snaps of :func:`snap_plan`, best first: with ``trim_weights`` the next cheapest loops
     follow (for a caller whose trims refuse the first); a RenderError when none is left."""
     fs = plan.hardware.awg.sample_rate_hz
@@ -351,7 +355,7 @@ def snaps(plan: HardwarePlan, tolerance: float | None, max_samples: int, referen
         candidates = [chosen] if chosen is not None else []
         if not candidates and trim_weights is not None:
             candidates = trim_loops(searched, trim_weights, fs, lo, hi, centre is not None, TRIM_CANDIDATES,
-                                    plan.hardware.rabi.sideband)
+                                    plan.hardware.rabi.sideband, affordable)
         if not candidates:
             raise _refusal(searched, fs, lo, hi, tolerance)
     elif samples % GRANULE or not lo <= samples <= hi:

@@ -132,6 +132,12 @@ def trim_infidelity(trims: list[Trim]) -> float:
     return TRIM_COST * float(sum(t.theta**2 for t in trims))
 
 
+def affordable_errors(infidelity_budget: float) -> float:
+    """Largest sum_k |e_k| / nu_k of the errors trims take up whose bound, TRIM_COST x sum 2 |e_k| / nu_k,
+    stays within half their share of the budget (a loop to prefer for its length)."""
+    return TRIM_SHARE * infidelity_budget / (2 * TRIM_COST) / 2
+
+
 def higher_order_shift(trims: list[Trim]) -> np.ndarray:
     """Bound (rad/s) on the shift each trim leaves out at fourth order, theta^2 / 4 x its shift
     (exact for one tone, Omega^4 / 8 nu^3; with several tones the cross terms are of the same order)."""
