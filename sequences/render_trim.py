@@ -91,13 +91,12 @@ def detuning_trims(chain: SignalChain, drive_hz: np.ndarray, errors: np.ndarray,
     rate = np.asarray(chain.calibration.rabi_hz_per_v, dtype=float)  # r_m, Hz per V
     if not np.any(errors):
         return []
-    wanted = np.arange(len(errors))
     scale = float(np.max(np.abs(errors)))
     for fraction in (TRIM_FRACTION, TRIM_FRACTION / 2, TRIM_FRACTION / 4):  # closer trims act more locally
         need = errors  # what each ensemble's own trim must cover: its error less its neighbours' trims
         for _ in range(len(errors) + 1):
             offsets = trim_offsets(drive, need, fraction)
-            trim_hz = np.array([on_grid(drive[k] + offsets[k]) for k in wanted])
+            trim_hz = np.array([on_grid(f + offset) for f, offset in zip(drive, offsets)])
             nu = trim_hz[None, :] - drive[:, None]  # nu_km (Hz), index (m, k)
             if np.any(nu == 0.0):  # a trim on another ensemble's line would drive it
                 misfit = np.inf
@@ -116,14 +115,11 @@ def detuning_trims(chain: SignalChain, drive_hz: np.ndarray, errors: np.ndarray,
                           f"{np.array2string(errors / TWO_PI, precision=3)} Hz (no non-negative trim powers; "
                           f"residual {misfit / TWO_PI:.3g} Hz)")
     trims = []
-    for i, k in enumerate(wanted):
-        if power[i] == 0.0:
-            continue
-        volts = float(np.sqrt(power[i]))
-        rf = chain.awg_hz("rabi", float(trim_hz[i]))
-        tone = chain.awg_tone("rabi", rf, volts, "trim", f"trim {k + 1}", (int(k) + 1,))
-        theta = abs(tone.coupling_hz) / abs(nu[k, i])
-        trims.append(Trim(tone, float(nu[k, i]), -float(matrix[k, i] * power[i]), float(theta)))
+    for k in np.flatnonzero(power):
+        rf = chain.awg_hz("rabi", float(trim_hz[k]))
+        tone = chain.awg_tone("rabi", rf, float(np.sqrt(power[k])), "trim", f"trim {k + 1}", (int(k) + 1,))
+        theta = abs(tone.coupling_hz) / abs(nu[k, k])
+        trims.append(Trim(tone, float(nu[k, k]), -float(matrix[k, k] * power[k]), float(theta)))
     return trims
 
 
