@@ -327,20 +327,16 @@ def _refusal(anchors: list[Anchor], fs: float, lo: int, hi: int, tolerance: floa
     )
 
 
-def snap_plan(plan: HardwarePlan, tolerance: float | None, max_samples: int, reference: float,
-              samples: int | None = None, trim_weights: np.ndarray | None = None, affordable: float = 0.0) -> Snap:
-    """Choose the loop (``samples`` if given; else the smallest within ``tolerance``, or with
-    ``tolerance=None`` the best within memory, anchors weighted by the ``reference`` tolerance;
-    with ``trim_weights`` (1 / trim offset per ensemble), when no loop meets the tolerance, the
-    cheapest to trim, or the shortest whose trims cost at most ``affordable``, :func:`trim_loops`)
-    and put every tone of the plan on its grid (module docstring)."""
-    return next(snaps(plan, tolerance, max_samples, reference, samples, trim_weights, affordable))
-
-
 def snaps(plan: HardwarePlan, tolerance: float | None, max_samples: int, reference: float,
           samples: int | None = None, trim_weights: np.ndarray | None = None, affordable: float = 0.0):
-    """The snaps of :func:`snap_plan`, best first: with ``trim_weights`` the next cheapest loops
-    follow (for a caller whose trims refuse the first); a RenderError when none is left."""
+    """Choose loops and put every tone of the plan on their grids (module docstring), best first.
+
+    ``samples`` imposes the loop; else the smallest within ``tolerance`` (or with
+    ``tolerance=None`` the best within memory, anchors weighted by the ``reference`` tolerance).
+    With ``trim_weights`` (1 / trim offset per ensemble), when no loop meets the tolerance, the
+    loops of :func:`trim_loops` follow one another (the shortest whose trims cost at most
+    ``affordable``, then the cheapest), for a caller whose trims refuse one. Loops whose snapping
+    makes an unwanted product static are skipped; RenderError when no loop is left to yield."""
     fs = plan.hardware.awg.sample_rate_hz
     raman = [t for t in plan.tones if t.chain == "raman"]
     eps, static = product_offsets(plan, raman) if raman else (np.zeros((0, 0, 0, 0)), 0.0)
