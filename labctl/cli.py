@@ -125,8 +125,9 @@ def render_cmd(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from labctl.sequences import compile_program, compile_target, plan, render_hdawg
-    from labctl.sequences.render_files import save_program
+    from labctl.sequences.render_files import output_folder, save_program
 
+    output_folder(args.out)  # before the work: a bad --out is reported at once
     lab = Path(args.lab)
     planned = plan(compile_target(args.target), lab / "hardware.toml", lab / "calibration.toml")
     program = render_hdawg(planned, trims=not args.no_trims)

@@ -168,8 +168,12 @@ def from_dict(data: dict[str, Any]) -> HardwarePlan:
 
 def save_plan(plan: HardwarePlan, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_dict(plan), indent=1, default=json_default))
+    text = json.dumps(to_dict(plan), indent=1, default=json_default)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot write the plan there ({err.strerror})") from None
     return path
 
 

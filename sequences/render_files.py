@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labctl.errors import ConfigError
 from labctl.sequences.plan import json_default
 from labctl.sequences.render import HdawgProgram
 from labctl.sequences.render_seqc import CompiledCore
@@ -27,12 +28,21 @@ SCHEMA = "labctl.hdawg_program"
 VERSION = 1
 
 
+def output_folder(folder: str | Path) -> Path:
+    """``folder``, created if missing; ConfigError if it is a file or cannot be created."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"{folder}: cannot use it as the output folder ({err.strerror})") from None
+    return folder
+
+
 def save_program(program: HdawgProgram, folder: str | Path, compiled: dict[int, CompiledCore] | None = None,
                  gamma: float = 1.0) -> list[Path]:
     """Write ``program`` into ``folder`` (module docstring); ``gamma`` (rad/s) is the unit of the
     model's rates in ``render.json``. Returns the files written."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(folder)
     written = []
     for core in program.cores:
         stem = folder / f"core{core.core}_{core.chain}"

@@ -51,7 +51,11 @@ def test_render_writes_compiled_programs_waveforms_and_settings(tmp_path, capsys
         (["demo", "--spin", "0.3"], "multiple of 1/2"),
         (["compile", "no/such/target.toml"], "cannot read"),
         (["plan", "examples/targets/dimerized.toml", "--lab", "no/such/lab"], "no such hardware file"),
-        (["render", "examples/targets/dimerized.toml", "--lab", "examples/lab2", "--out", "unused"], "traps 2"),
+        (["render", "examples/targets/dimerized.toml", "--lab", "examples/lab2", "--out", "examples"], "traps 2"),
+        (["render", "examples/targets/dimerized.toml", "--lab", "examples/lab4", "--out", "README.md"],
+         "cannot use it as the output folder"),
+        (["plan", "examples/targets/dimerized.toml", "--lab", "examples/lab4", "--out", "examples"],
+         "cannot write the plan there"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(argv, message, capsys):
